@@ -1,0 +1,175 @@
+#pragma once
+// sloe::Context: one request's data and its response, handed to every handler in the chain.
+//
+// A Context is pooled: it is valid on its worker thread from handler entry until the request
+// completes, then it serves another request. Using it later, or from another thread, throws
+// sloe::ContextMisuse. To use request data elsewhere, take `c.copy()` first.
+
+#include <fmt/format.h>
+
+#include <any>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "sloe/context/context_copy.hpp"
+#include "sloe/context/handler.hpp"
+#include "sloe/context/json.hpp"
+#include "sloe/errors.hpp"
+
+namespace sloe {
+
+namespace detail {
+struct ContextState;
+struct ContextAccess;
+class ContextPool;
+}  // namespace detail
+
+/// An error collected with `c.error(...)`, like Gin's `c.Errors`.
+struct Error {
+  std::string message;
+};
+
+class Context {
+ public:
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+  Context(Context&&) = delete;
+  Context& operator=(Context&&) = delete;
+  ~Context();
+
+  // ---- request ----------------------------------------------------------------------------
+
+  std::string_view method() const;
+  /// The decoded request path, without the query.
+  std::string_view path() const;
+  /// The matched route pattern, e.g. "/user/:id"; empty when no route matched.
+  std::string_view full_path() const;
+  /// A path parameter's value; empty when the route has no such parameter.
+  std::string_view param(std::string_view key) const;
+  std::span<const Param> params() const;
+
+  /// The first value of a query parameter, decoded; empty when absent (Gin's `c.Query`).
+  std::string_view query(std::string_view key) const;
+  /// The value, or `fallback` when the parameter is absent (present but empty gives "").
+  std::string_view default_query(std::string_view key, std::string_view fallback) const;
+  /// The value, or nullopt when absent.
+  std::optional<std::string_view> get_query(std::string_view key) const;
+  /// Every value of a repeated parameter: `?a=1&a=2` gives {"1", "2"}.
+  std::vector<std::string_view> query_array(std::string_view key) const;
+  /// The query string as sent, without '?'.
+  std::string_view raw_query() const;
+
+  /// A request header (case-insensitive name); empty when absent (Gin's `c.GetHeader`).
+  std::string_view header(std::string_view name) const;
+  /// Every request header, in the order received.
+  std::vector<std::pair<std::string_view, std::string_view>> headers() const;
+  /// A cookie's value, or nullopt when the request has no such cookie.
+  std::optional<std::string_view> cookie(std::string_view name) const;
+  /// The request body (chunked bodies are decoded).
+  std::string_view body() const;
+  std::string_view content_type() const;
+  /// The client's address: X-Forwarded-For / X-Real-IP when the peer is a trusted proxy
+  /// (EngineOptions::trusted_proxies), otherwise the peer's address.
+  std::string_view client_ip() const;
+  /// The TCP peer's address.
+  std::string_view remote_ip() const;
+  /// When the request's headers were parsed.
+  std::chrono::steady_clock::time_point start_time() const;
+
+  // ---- request-scoped keys ----------------------------------------------------------------
+
+  /// Stores a value under `key` for the rest of the chain (Gin's `c.Set`).
+  template <class T>
+  void set(std::string_view key, T value) {
+    set_any(key, std::any(std::move(value)));
+  }
+  /// The value stored under `key`, or nullptr when absent or of another type.
+  template <class T>
+  T* get(std::string_view key) {
+    return std::any_cast<T>(find_any(key));
+  }
+  /// Like get(), but throws std::out_of_range when the key is absent or of another type.
+  template <class T>
+  T& must_get(std::string_view key) {
+    if (T* value = get<T>(key)) return *value;
+    throw std::out_of_range(fmt::format("sloe::Context::must_get: no value of the requested type under key \"{}\"", key));
+  }
+
+  // ---- response ---------------------------------------------------------------------------
+
+  /// Sets the response status (Gin's `c.Status`).
+  void status(int code);
+  /// The response status so far (200 until set).
+  int response_status() const;
+  /// Sets a response header; an empty value removes it (Gin's `c.Header`).
+  void header(std::string_view name, std::string_view value);
+  /// Writes a text/plain body. With arguments it is a fmt format string:
+  /// `c.string(200, "hello {}", c.param("id"))`.
+  void string(int code, std::string_view text);
+  template <class... Args>
+    requires(sizeof...(Args) > 0)
+  void string(int code, fmt::format_string<Args...> format, Args&&... args) {
+    std::string& body = begin_body(code, "text/plain; charset=utf-8");
+    fmt::format_to(std::back_inserter(body), format, std::forward<Args>(args)...);
+  }
+  /// Serializes `value` as the application/json body.
+  void json(int code, const sloe::json& value);
+  /// Writes `bytes` as the body with the given Content-Type.
+  void data(int code, std::string_view content_type, std::string_view bytes);
+  /// Redirects to `location`; `code` must be 3xx or 201 (otherwise std::invalid_argument).
+  void redirect(int code, std::string_view location);
+  /// The response body written so far.
+  std::string_view response_body() const;
+  /// A response header set so far; empty when absent.
+  std::string_view response_header(std::string_view name) const;
+
+  // ---- the handler chain ------------------------------------------------------------------
+
+  /// Runs the remaining handlers of the chain; for middleware that works after them.
+  void next();
+  /// Stops the chain after the current handler; the response written so far is sent.
+  void abort();
+  /// abort() and set the status.
+  void abort_with_status(int code);
+  /// abort() and send `value` as JSON.
+  void abort_with_status_json(int code, const sloe::json& value);
+  bool is_aborted() const;
+
+  /// Collects an error for middleware to report (Gin's `c.Error`).
+  const Error& error(std::string message);
+  std::span<const Error> errors() const;
+
+  // ---- leaving the request ----------------------------------------------------------------
+
+  /// An owning snapshot of the request that is safe on any thread and after the response
+  /// (Gin's `c.Copy()`). `with_body` copies the request body too.
+  ContextCopy copy(bool with_body = false) const;
+
+ private:
+  friend class detail::ContextPool;
+  friend struct detail::ContextAccess;
+  Context();
+
+  void check() const;
+  [[noreturn]] void throw_misuse() const;
+  void set_any(std::string_view key, std::any value);
+  std::any* find_any(std::string_view key);
+  std::string& begin_body(int code, std::string_view content_type);
+
+  // The lifetime guard: read from any thread, written only by the owner.
+  std::atomic<std::thread::id> owner_;
+  std::atomic<bool> live_{false};
+  std::unique_ptr<detail::ContextState> state_;
+};
+
+}  // namespace sloe

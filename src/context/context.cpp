@@ -1,0 +1,407 @@
+#include "sloe/context/context.hpp"
+
+#include <stdexcept>
+
+#include "context/context_state.hpp"
+#include "http/url.hpp"
+
+namespace sloe {
+
+using detail::ContextState;
+
+Context::Context() : owner_(std::this_thread::get_id()), state_(std::make_unique<ContextState>()) {}
+Context::~Context() = default;
+
+void Context::check() const {
+#if SLOE_LIFETIME_GUARD
+  if (!live_.load(std::memory_order_relaxed) ||
+      owner_.load(std::memory_order_relaxed) != std::this_thread::get_id()) [[unlikely]] {
+    throw_misuse();
+  }
+#endif
+}
+
+void Context::throw_misuse() const {
+  if (!live_.load(std::memory_order_relaxed)) {
+    throw ContextMisuse(
+        "sloe::Context used after its request completed: the Context already serves another "
+        "request. Call c.copy() inside the handler and keep the copy instead of the Context.");
+  }
+  throw ContextMisuse(
+      "sloe::Context used from a thread other than its request's worker: a Context is "
+      "single-threaded. Call c.copy() inside the handler and hand the copy to other threads.");
+}
+
+// ---- request ------------------------------------------------------------------------------
+
+std::string_view Context::method() const {
+  check();
+  return state_->request->method;
+}
+
+std::string_view Context::path() const {
+  check();
+  return state_->path;
+}
+
+std::string_view Context::full_path() const {
+  check();
+  return state_->full_path;
+}
+
+std::string_view Context::param(std::string_view key) const {
+  check();
+  for (const Param& p : state_->params) {
+    if (p.key == key) return p.value;
+  }
+  return {};
+}
+
+std::span<const Param> Context::params() const {
+  check();
+  return state_->params;
+}
+
+namespace {
+
+// The decoded form of a query component: a view of `raw` itself when nothing is escaped.
+std::optional<std::string_view> decode_component(std::string_view raw, detail::Scratch& scratch) {
+  if (!http::needs_decoding(raw, true)) return raw;
+  std::string& out = scratch.next();
+  if (!http::percent_decode(raw, out, true)) return std::nullopt;
+  return std::string_view(out);
+}
+
+bool key_matches(std::string_view raw_key, std::string_view key) {
+  if (!http::needs_decoding(raw_key, true)) return raw_key == key;
+  std::string decoded;
+  return http::percent_decode(raw_key, decoded, true) && decoded == key;
+}
+
+}  // namespace
+
+std::optional<std::string_view> Context::get_query(std::string_view key) const {
+  check();
+  std::optional<std::string_view> found;
+  http::for_each_query_pair(state_->request->query, [&](std::string_view k, std::string_view v) {
+    if (!key_matches(k, key)) return true;
+    found = decode_component(v, state_->scratch);
+    return !found.has_value();  // a malformed value is skipped, like Go's ParseQuery
+  });
+  return found;
+}
+
+std::string_view Context::query(std::string_view key) const { return get_query(key).value_or(""); }
+
+std::string_view Context::default_query(std::string_view key, std::string_view fallback) const {
+  return get_query(key).value_or(fallback);
+}
+
+std::vector<std::string_view> Context::query_array(std::string_view key) const {
+  check();
+  std::vector<std::string_view> values;
+  http::for_each_query_pair(state_->request->query, [&](std::string_view k, std::string_view v) {
+    if (key_matches(k, key)) {
+      if (auto value = decode_component(v, state_->scratch)) values.push_back(*value);
+    }
+    return true;
+  });
+  return values;
+}
+
+std::string_view Context::raw_query() const {
+  check();
+  return state_->request->query;
+}
+
+std::string_view Context::header(std::string_view name) const {
+  check();
+  return state_->request->header(name);
+}
+
+std::vector<std::pair<std::string_view, std::string_view>> Context::headers() const {
+  check();
+  std::vector<std::pair<std::string_view, std::string_view>> all;
+  for (const http::Header& h : state_->request->headers) all.emplace_back(h.name, h.value);
+  return all;
+}
+
+std::optional<std::string_view> Context::cookie(std::string_view name) const {
+  check();
+  for (const http::Header& h : state_->request->headers) {
+    if (!http::iequals(h.name, "cookie")) continue;
+    std::string_view rest = h.value;
+    while (!rest.empty()) {
+      std::size_t semi = rest.find(';');
+      std::string_view pair = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      std::size_t eq = pair.find('=');
+      if (eq == std::string_view::npos || pair.substr(0, eq) != name) continue;
+      std::string_view value = pair.substr(eq + 1);
+      while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      return decode_component(value, state_->scratch).value_or(value);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view Context::body() const {
+  check();
+  return state_->request->body;
+}
+
+std::string_view Context::content_type() const {
+  check();
+  std::string_view type = state_->request->header("content-type");
+  std::size_t semi = type.find(';');
+  type = type.substr(0, semi);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return type;
+}
+
+namespace {
+
+bool trusted(const std::vector<std::string>* proxies, std::string_view ip) {
+  if (proxies == nullptr) return false;
+  for (const std::string& proxy : *proxies) {
+    if (proxy == ip) return true;
+  }
+  return false;
+}
+
+std::string_view trim_spaces(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string_view Context::client_ip() const {
+  check();
+  const ContextState& s = *state_;
+  if (!trusted(s.env.trusted_proxies, s.env.remote_ip)) return s.env.remote_ip;
+  // X-Forwarded-For lists the hops left to right; the client is the rightmost untrusted one.
+  std::string_view forwarded = s.request->header("x-forwarded-for");
+  while (!forwarded.empty()) {
+    std::size_t comma = forwarded.rfind(',');
+    std::string_view hop =
+        trim_spaces(comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1));
+    if (!trusted(s.env.trusted_proxies, hop) || comma == std::string_view::npos) {
+      if (!hop.empty()) return hop;
+      break;
+    }
+    forwarded = forwarded.substr(0, comma);
+  }
+  std::string_view real_ip = trim_spaces(s.request->header("x-real-ip"));
+  return real_ip.empty() ? s.env.remote_ip : real_ip;
+}
+
+std::string_view Context::remote_ip() const {
+  check();
+  return state_->env.remote_ip;
+}
+
+std::chrono::steady_clock::time_point Context::start_time() const {
+  check();
+  return state_->start;
+}
+
+// ---- keys ---------------------------------------------------------------------------------
+
+void Context::set_any(std::string_view key, std::any value) {
+  check();
+  for (auto& [name, stored] : state_->keys) {
+    if (name == key) {
+      stored = std::move(value);
+      return;
+    }
+  }
+  state_->keys.emplace_back(std::string(key), std::move(value));
+}
+
+std::any* Context::find_any(std::string_view key) {
+  check();
+  for (auto& [name, stored] : state_->keys) {
+    if (name == key) return &stored;
+  }
+  return nullptr;
+}
+
+// ---- response -----------------------------------------------------------------------------
+
+namespace {
+void require_valid_status(int code) {
+  if (code < 100 || code > 999) {
+    throw std::invalid_argument(
+        fmt::format("sloe::Context: invalid HTTP status code {}; use a code from 100 to 999", code));
+  }
+}
+}  // namespace
+
+void Context::status(int code) {
+  check();
+  require_valid_status(code);
+  state_->status = code;
+}
+
+int Context::response_status() const {
+  check();
+  return state_->status;
+}
+
+void Context::header(std::string_view name, std::string_view value) {
+  check();
+  if (value.empty()) {
+    state_->response_headers.remove(name);
+  } else {
+    state_->response_headers.set(name, value);
+  }
+}
+
+std::string& Context::begin_body(int code, std::string_view content_type) {
+  status(code);
+  if (!state_->response_headers.contains("Content-Type")) {
+    state_->response_headers.set("Content-Type", content_type);
+  }
+  return state_->body;
+}
+
+void Context::string(int code, std::string_view text) {
+  begin_body(code, "text/plain; charset=utf-8").append(text);
+}
+
+void Context::json(int code, const sloe::json& value) {
+  begin_body(code, "application/json; charset=utf-8")
+      .append(value.dump(-1, ' ', false, sloe::json::error_handler_t::replace));
+}
+
+void Context::data(int code, std::string_view content_type, std::string_view bytes) {
+  begin_body(code, content_type).append(bytes);
+}
+
+void Context::redirect(int code, std::string_view location) {
+  check();
+  if ((code < 300 || code > 308) && code != 201) {
+    throw std::invalid_argument(fmt::format(
+        "sloe::Context::redirect: cannot redirect with status code {}; use 3xx or 201", code));
+  }
+  state_->status = code;
+  state_->response_headers.set("Location", location);
+}
+
+std::string_view Context::response_body() const {
+  check();
+  return state_->body;
+}
+
+std::string_view Context::response_header(std::string_view name) const {
+  check();
+  return state_->response_headers.get(name);
+}
+
+// ---- chain --------------------------------------------------------------------------------
+
+void Context::next() {
+  check();
+  ContextState& s = *state_;
+  const int size = static_cast<int>(s.chain->size());
+  for (++s.index; s.index < size; ++s.index) (*s.chain)[static_cast<std::size_t>(s.index)](*this);
+}
+
+void Context::abort() {
+  check();
+  state_->index = detail::kAbortIndex;
+}
+
+void Context::abort_with_status(int code) {
+  status(code);
+  abort();
+}
+
+void Context::abort_with_status_json(int code, const sloe::json& value) {
+  abort();
+  json(code, value);
+}
+
+bool Context::is_aborted() const {
+  check();
+  return state_->index >= detail::kAbortIndex;
+}
+
+const Error& Context::error(std::string message) {
+  check();
+  return state_->errors.emplace_back(Error{std::move(message)});
+}
+
+std::span<const Error> Context::errors() const {
+  check();
+  return state_->errors;
+}
+
+// ---- copy ---------------------------------------------------------------------------------
+
+ContextCopy Context::copy(bool with_body) const {
+  check();
+  const ContextState& s = *state_;
+  ContextCopy copy;
+  copy.method_ = s.request->method;
+  copy.path_ = s.path;
+  copy.full_path_ = s.full_path;
+  copy.params_.reserve(s.params.size());
+  for (const Param& p : s.params) copy.params_.emplace_back(p.key, p.value);
+  copy.raw_query_ = s.request->query;
+  copy.headers_.reserve(s.request->headers.size());
+  for (const http::Header& h : s.request->headers) copy.headers_.emplace_back(h.name, h.value);
+  copy.keys_ = s.keys;
+  copy.client_ip_ = client_ip();
+  if (with_body) copy.body_ = s.request->body;
+  copy.start_time_ = s.start;
+  return copy;
+}
+
+// ---- the engine's side --------------------------------------------------------------------
+
+namespace detail {
+
+void ContextAccess::begin(Context& c, const http::Request& request, RequestEnv env) {
+  ContextState& s = *c.state_;
+  s.request = &request;
+  s.env = env;
+  s.start = std::chrono::steady_clock::now();
+  s.path = request.path;
+  s.full_path = {};
+  s.params.clear();
+  s.chain = nullptr;
+  s.index = -1;
+  s.status = 200;
+  c.live_.store(true, std::memory_order_relaxed);
+}
+
+void ContextAccess::end(Context& c) {
+  c.live_.store(false, std::memory_order_relaxed);
+  ContextState& s = *c.state_;
+  s.request = nullptr;
+  s.response_headers.clear();
+  s.body.clear();
+  s.keys.clear();
+  s.errors.clear();
+  s.scratch.clear();
+}
+
+Context& ContextPool::acquire() {
+  if (free_.empty()) {
+    all_.push_back(std::unique_ptr<Context>(new Context()));
+    return *all_.back();
+  }
+  Context& c = *free_.back();
+  free_.pop_back();
+  return c;
+}
+
+}  // namespace detail
+}  // namespace sloe

@@ -1,0 +1,89 @@
+#pragma once
+// What a pooled Context holds for one request. Everything is cleared, not freed, between
+// requests, so the steady state allocates nothing.
+
+#include <any>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "sloe/context/context.hpp"
+
+namespace sloe::detail {
+
+/// Strings decoded during the request (query values, cookies); the views handed out stay
+/// valid until the request completes.
+class Scratch {
+ public:
+  std::string& next() {
+    if (used_ == strings_.size()) strings_.push_back(std::make_unique<std::string>());
+    std::string& s = *strings_[used_++];
+    s.clear();
+    return s;
+  }
+  void clear() { used_ = 0; }
+
+ private:
+  std::vector<std::unique_ptr<std::string>> strings_;
+  std::size_t used_ = 0;
+};
+
+/// What the connection knows about the request besides its bytes.
+struct RequestEnv {
+  std::string_view remote_ip;
+  const std::vector<std::string>* trusted_proxies = nullptr;
+};
+
+inline constexpr int kAbortIndex = 1 << 30;
+
+struct ContextState {
+  const http::Request* request = nullptr;
+  RequestEnv env;
+  std::string_view path;  // decoded
+  std::string decoded_path;
+  std::string_view full_path;
+  std::vector<Param> params;
+  std::chrono::steady_clock::time_point start;
+
+  const HandlersChain* chain = nullptr;
+  int index = -1;
+
+  int status = 200;
+  http::ResponseHeaders response_headers;
+  std::string body;
+
+  std::vector<std::pair<std::string, std::any>> keys;
+  std::vector<Error> errors;
+  Scratch scratch;
+};
+
+/// The engine's door into a Context: binding it to a request and reading the response back.
+struct ContextAccess {
+  static ContextState& state(Context& c) { return *c.state_; }
+  /// Makes `c` live for `request` on this thread.
+  static void begin(Context& c, const http::Request& request, RequestEnv env);
+  /// Ends the request: every later use of `c` throws ContextMisuse.
+  static void end(Context& c);
+};
+
+/// Contexts of one worker thread, reused request after request.
+class ContextPool {
+ public:
+  ContextPool() = default;
+  ContextPool(const ContextPool&) = delete;
+  ContextPool& operator=(const ContextPool&) = delete;
+
+  Context& acquire();
+  void release(Context& c) { free_.push_back(&c); }
+
+ private:
+  std::vector<std::unique_ptr<Context>> all_;
+  std::vector<Context*> free_;
+};
+
+}  // namespace sloe::detail

@@ -1,0 +1,38 @@
+#include "http/url.hpp"
+
+namespace sloe::http {
+
+namespace {
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+bool needs_decoding(std::string_view text, bool plus_as_space) {
+  return text.find_first_of(plus_as_space ? std::string_view("%+") : std::string_view("%")) !=
+         std::string_view::npos;
+}
+
+bool percent_decode(std::string_view text, std::string& out, bool plus_as_space) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return false;
+      int high = hex_value(text[i + 1]);
+      int low = hex_value(text[i + 2]);
+      if (high < 0 || low < 0) return false;
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else if (c == '+' && plus_as_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return true;
+}
+
+}  // namespace sloe::http

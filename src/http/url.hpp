@@ -1,0 +1,33 @@
+#pragma once
+// Percent-decoding and query-string splitting with Go's net/url semantics, which Gin inherits.
+
+#include <string>
+#include <string_view>
+
+namespace sloe::http {
+
+/// True when `text` holds a '%' escape (or a '+' that means space, in a query component).
+bool needs_decoding(std::string_view text, bool plus_as_space);
+
+/// Appends the decoded `text` to `out`. Returns false on a malformed escape ("%zz", "%4").
+bool percent_decode(std::string_view text, std::string& out, bool plus_as_space);
+
+/// Calls `visit(raw_key, raw_value)` for every `key=value` pair of a query string, in order;
+/// pairs are separated by '&', a pair without '=' has an empty value, empty pairs are skipped.
+template <class Visit>
+void for_each_query_pair(std::string_view query, Visit&& visit) {
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    std::size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) {
+      if (!visit(pair, std::string_view{})) return;
+    } else if (!visit(pair.substr(0, eq), pair.substr(eq + 1))) {
+      return;
+    }
+  }
+}
+
+}  // namespace sloe::http
