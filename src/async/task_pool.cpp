@@ -103,18 +103,12 @@ void TaskPoolCore::work(std::size_t index) {
       running.fetch_sub(1);
       finished.fetch_add(1);
       if (!ok) failed.fetch_add(1);
-      if (slots[index].cancelled_by_drain) {
-        if (drain_done) {
-          spdlog::info(
-              "sloe: abandoned background task returned after the drain: request_id={} "
-              "{} {} (age {} ms)",
-              task->info.request_id, task->info.method, task->info.path,
-              millis(clock::now() - task->spawned_at));
-        } else {
-          drain_cut.push_back({task->info, UnfinishedTask::Fate::cancelled, {}});
-          drain_cut.back().age = clock::now() - task->spawned_at;
-        }
-      } else if (closed) {
+      if (slots[index].cancelled_by_drain && !drain_done) {
+        // An abandoned task returning after drain() is not logged: by then the process may be
+        // tearing down its loggers.
+        drain_cut.push_back(
+            {task->info, UnfinishedTask::Fate::cancelled, clock::now() - task->spawned_at});
+      } else if (closed && !slots[index].cancelled_by_drain) {
         ++drain_finished;
       }
       slots[index] = Slot{};
