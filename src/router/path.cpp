@@ -59,7 +59,7 @@ std::string join_paths(std::string_view absolute, std::string_view relative) {
   out.reserve(joined.size() + 1);
   if (rooted) out.push_back('/');
   append_elements(out, out.size(), joined, !rooted);
-  if (out.empty()) out = ".";
+  if (out.empty()) out.push_back('.');  // (not `out = "."`: GCC 12 -Wrestrict false positive)
   if (relative.back() == '/' && out.back() != '/') out.push_back('/');
   return out;
 }

@@ -223,8 +223,12 @@ void Tree::check_insert(std::string_view path) const {
     }
     if (c == '*') {
       // The '/' before the catch-all already ends n, which has routes of its own.
-      const std::string_view seg =
-          n->children.empty() ? std::string_view{} : up_to_slash(n->children.front()->path);
+      if (n->children.empty()) {
+        throw_conflict(full, n->full_path,
+                       "catch-all '" + std::string(path) + "' needs the '/' before it to " +
+                           "itself, but prefix '" + std::string(done) + "' is already a route");
+      }
+      const std::string_view seg = up_to_slash(n->children.front()->path);
       throw_conflict(full, route_below(n),
                      "catch-all '" + std::string(path) + "' conflicts with existing path " +
                          "segment '" + std::string(seg) + "' in existing prefix '" +
