@@ -91,7 +91,9 @@ std::optional<std::string_view> Context::get_query(std::string_view key) const {
   return found;
 }
 
-std::string_view Context::query(std::string_view key) const { return get_query(key).value_or(""); }
+std::string_view Context::query(std::string_view key) const {
+  return get_query(key).value_or("");
+}
 
 std::string_view Context::default_query(std::string_view key, std::string_view fallback) const {
   return get_query(key).value_or(fallback);
@@ -237,8 +239,8 @@ std::any* Context::find_any(std::string_view key) {
 namespace {
 void require_valid_status(int code) {
   if (code < 100 || code > 999) {
-    throw std::invalid_argument(
-        fmt::format("sloe::Context: invalid HTTP status code {}; use a code from 100 to 999", code));
+    throw std::invalid_argument(fmt::format(
+        "sloe::Context: invalid HTTP status code {}; use a code from 100 to 999", code));
   }
 }
 }  // namespace

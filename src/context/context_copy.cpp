@@ -24,7 +24,9 @@ std::optional<std::string> ContextCopy::get_query(std::string_view key) const {
   return found;
 }
 
-std::string ContextCopy::query(std::string_view key) const { return get_query(key).value_or(""); }
+std::string ContextCopy::query(std::string_view key) const {
+  return get_query(key).value_or("");
+}
 
 std::string_view ContextCopy::header(std::string_view name) const {
   for (const auto& [field, value] : headers_) {

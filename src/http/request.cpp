@@ -5,7 +5,9 @@
 namespace sloe::http {
 
 namespace {
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+}
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) {

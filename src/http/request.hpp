@@ -13,7 +13,8 @@ struct Header {
   std::string_view value;
 };
 
-/// llhttp's method numbers (HTTP_METHOD_MAP); kept as a small integer so per-method tables index it.
+/// llhttp's method numbers (HTTP_METHOD_MAP); kept as a small integer so per-method tables index
+/// it.
 using MethodId = std::uint8_t;
 inline constexpr MethodId kMethodCount = 34;
 inline constexpr MethodId kMethodDelete = 0, kMethodGet = 1, kMethodHead = 2, kMethodPost = 3,

@@ -7,7 +7,9 @@ namespace sloe::http {
 
 namespace {
 
-RequestParser& self(llhttp_t* p) { return *static_cast<RequestParser*>(p->data); }
+RequestParser& self(llhttp_t* p) {
+  return *static_cast<RequestParser*>(p->data);
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -76,7 +78,9 @@ void RequestParser::next() {
   request_ = {};
 }
 
-bool RequestParser::take_expect_continue() { return std::exchange(expect_continue_, false); }
+bool RequestParser::take_expect_continue() {
+  return std::exchange(expect_continue_, false);
+}
 
 RequestParser::Result RequestParser::parse(std::string_view data) {
   base_ = data.data();
@@ -142,7 +146,8 @@ int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t length) {
 int RequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t length) {
   RequestParser& r = self(p);
   if (r.last_ != Last::field) {
-    if (r.header_spans_.size() >= r.limits_.max_headers) return r.fail(ParseError::header_too_large);
+    if (r.header_spans_.size() >= r.limits_.max_headers)
+      return r.fail(ParseError::header_too_large);
     r.header_spans_.emplace_back();
     r.last_ = Last::field;
   }
@@ -171,7 +176,8 @@ int RequestParser::on_header_value_complete(llhttp_t* p) {
   std::string_view name = r.view(h.name);
   std::string_view value = trim(h.value.length ? r.view(h.value) : std::string_view{});
   if (iequals(name, "content-length")) {
-    if (r.has_content_length_ || !all_digits(value)) return r.fail(ParseError::invalid_content_length);
+    if (r.has_content_length_ || !all_digits(value))
+      return r.fail(ParseError::invalid_content_length);
     if (r.chunked_) return r.fail(ParseError::ambiguous_framing);
     r.has_content_length_ = true;
   } else if (iequals(name, "transfer-encoding")) {

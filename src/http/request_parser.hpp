@@ -17,9 +17,9 @@
 namespace sloe::http {
 
 struct Limits {
-  std::size_t max_header_bytes = 16 * 1024;     // request line + header fields → 431
-  std::size_t max_target_bytes = 8 * 1024;      // request target → 414
-  std::size_t max_headers = 100;                // header field count → 431
+  std::size_t max_header_bytes = 16 * 1024;      // request line + header fields → 431
+  std::size_t max_target_bytes = 8 * 1024;       // request target → 414
+  std::size_t max_headers = 100;                 // header field count → 431
   std::size_t max_body_bytes = 8 * 1024 * 1024;  // decoded body → 413
 };
 

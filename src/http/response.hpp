@@ -52,7 +52,9 @@ struct ResponseFraming {
 void serialize(std::string& out, int status, const ResponseHeaders& headers, std::string_view body,
                ResponseFraming framing);
 
-/// Appends the answer to a request that could not be parsed; it always closes the connection.
+/// Appends a plain-text error answer that closes the connection.
+void serialize_error(std::string& out, int status, std::string_view reason);
+/// The answer to a request that could not be parsed.
 void serialize_error(std::string& out, ParseError error);
 
 /// "OK", "Not Found", ...; "Unknown" for codes without a registered phrase.

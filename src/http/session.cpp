@@ -56,6 +56,11 @@ void Session::begin_shutdown() {
   if (idle()) closing_ = true;
 }
 
+void Session::time_out() {
+  serialize_error(output_, 408, "request timeout: the request was not received in time");
+  closing_ = true;
+}
+
 void Session::release_buffer() {
   if (start_ == end_) {
     buffer_.reset();

@@ -39,6 +39,8 @@ class Session {
   bool closing() const { return closing_; }
   /// From now on every answer says `Connection: close`; an idle session closes at once.
   void begin_shutdown();
+  /// The client took too long: answer 408 and close.
+  void time_out();
   /// No byte of a next request has arrived and nothing waits to be sent.
   bool idle() const { return start_ == end_ && output_.empty(); }
   RequestParser::Phase phase() const { return parser_.phase(); }

@@ -12,15 +12,13 @@
 #include <string_view>
 #include <vector>
 
+#include "sloe/context/handler.hpp"
+
 namespace sloe::router {
 
 /// One matched path parameter. `key` views into the tree, `value` into the looked-up path.
-struct Param {
-  std::string_view key;
-  std::string_view value;
-
-  friend bool operator==(const Param&, const Param&) = default;
-};
+// The public sloe::Param, so a Context hands out the router's params without copying.
+using Param = sloe::Param;
 
 /// Parameters in the order they appear in the pattern. Caller-owned and reused across lookups.
 using Params = std::vector<Param>;

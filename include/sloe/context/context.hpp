@@ -102,7 +102,8 @@ class Context {
   template <class T>
   T& must_get(std::string_view key) {
     if (T* value = get<T>(key)) return *value;
-    throw std::out_of_range(fmt::format("sloe::Context::must_get: no value of the requested type under key \"{}\"", key));
+    throw std::out_of_range(fmt::format(
+        "sloe::Context::must_get: no value of the requested type under key \"{}\"", key));
   }
 
   // ---- response ---------------------------------------------------------------------------
@@ -117,8 +118,8 @@ class Context {
   /// `c.string(200, "hello {}", c.param("id"))`.
   void string(int code, std::string_view text);
   template <class... Args>
-    requires(sizeof...(Args) > 0)
-  void string(int code, fmt::format_string<Args...> format, Args&&... args) {
+  requires(sizeof...(Args) > 0) void string(int code, fmt::format_string<Args...> format,
+                                            Args&&... args) {
     std::string& body = begin_body(code, "text/plain; charset=utf-8");
     fmt::format_to(std::back_inserter(body), format, std::forward<Args>(args)...);
   }

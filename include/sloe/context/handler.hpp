@@ -17,6 +17,8 @@ using HandlersChain = std::vector<Handler>;
 struct Param {
   std::string_view key;
   std::string_view value;
+
+  friend bool operator==(const Param&, const Param&) = default;
 };
 
 }  // namespace sloe

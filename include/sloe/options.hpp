@@ -1,0 +1,46 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace sloe {
+
+using namespace std::chrono_literals;
+
+/// Everything an Engine can be tuned with, with the defaults sloe ships.
+struct EngineOptions {
+  /// Worker threads, each with its own event loop and Context pool; 0 means one per core.
+  std::size_t threads = 0;
+
+  /// Request line plus header fields; more answers 431 and closes.
+  std::size_t max_header_bytes = 16 * 1024;
+  /// The request target alone; longer answers 414 and closes.
+  std::size_t max_target_bytes = 8 * 1024;
+  /// Header field count; more answers 431 and closes.
+  std::size_t max_headers = 100;
+  /// The (decoded) request body; larger answers 413 and closes.
+  std::size_t max_body_bytes = 8 * 1024 * 1024;
+
+  /// From a request's first byte to the end of its header section: a client sending headers a
+  /// byte at a time is cut off (408).
+  std::chrono::milliseconds header_timeout = 10s;
+  /// From the end of the header section to the end of the body.
+  std::chrono::milliseconds body_timeout = 30s;
+  /// How long a keep-alive connection may wait for its next request.
+  std::chrono::milliseconds idle_timeout = 60s;
+  /// How long a response may wait for the client to read it.
+  std::chrono::milliseconds write_timeout = 30s;
+  /// What run() gives in-flight requests when SIGINT/SIGTERM arrives.
+  std::chrono::milliseconds shutdown_grace = 10s;
+
+  /// Peers whose X-Forwarded-For / X-Real-IP headers client_ip() believes (exact addresses).
+  /// Empty by default: unlike Gin 1.8, sloe trusts no proxy until told to.
+  std::vector<std::string> trusted_proxies;
+
+  /// run() stops gracefully on SIGINT and SIGTERM.
+  bool handle_signals = true;
+};
+
+}  // namespace sloe

@@ -1,0 +1,107 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "sloe/context/handler.hpp"
+
+namespace sloe {
+
+namespace detail {
+class EngineCore;
+}
+
+/// A set of routes under one path prefix that share middleware (Gin's `RouterGroup`).
+///
+///   auto v1 = app.group("/v1", auth);
+///   v1.get("/items/:id", show_item);    // GET /v1/items/:id runs auth, then show_item
+class RouterGroup {
+ public:
+  /// A nested group: its prefix is joined to this one's, its middleware runs after this one's.
+  template <class... Handlers>
+  RouterGroup group(std::string_view relative_path, Handlers&&... middleware) {
+    return make_group(relative_path, chain(std::forward<Handlers>(middleware)...));
+  }
+  /// Adds middleware to this group, for the routes registered after the call.
+  template <class... Handlers>
+  RouterGroup& use(Handlers&&... middleware) {
+    add_middleware(chain(std::forward<Handlers>(middleware)...));
+    return *this;
+  }
+
+  /// Registers `handlers` for `method` at `relative_path` below this group's prefix.
+  template <class... Handlers>
+  RouterGroup& handle(std::string_view method, std::string_view relative_path,
+                      Handlers&&... handlers) {
+    add_route(method, relative_path, chain(std::forward<Handlers>(handlers)...));
+    return *this;
+  }
+  template <class... Handlers>
+  RouterGroup& get(std::string_view path, Handlers&&... handlers) {
+    return handle("GET", path, std::forward<Handlers>(handlers)...);
+  }
+  template <class... Handlers>
+  RouterGroup& post(std::string_view path, Handlers&&... handlers) {
+    return handle("POST", path, std::forward<Handlers>(handlers)...);
+  }
+  template <class... Handlers>
+  RouterGroup& put(std::string_view path, Handlers&&... handlers) {
+    return handle("PUT", path, std::forward<Handlers>(handlers)...);
+  }
+  template <class... Handlers>
+  RouterGroup& patch(std::string_view path, Handlers&&... handlers) {
+    return handle("PATCH", path, std::forward<Handlers>(handlers)...);
+  }
+  /// DELETE (`delete` is a C++ keyword).
+  template <class... Handlers>
+  RouterGroup& del(std::string_view path, Handlers&&... handlers) {
+    return handle("DELETE", path, std::forward<Handlers>(handlers)...);
+  }
+  template <class... Handlers>
+  RouterGroup& head(std::string_view path, Handlers&&... handlers) {
+    return handle("HEAD", path, std::forward<Handlers>(handlers)...);
+  }
+  template <class... Handlers>
+  RouterGroup& options(std::string_view path, Handlers&&... handlers) {
+    return handle("OPTIONS", path, std::forward<Handlers>(handlers)...);
+  }
+  /// Registers the handlers for GET, POST, PUT, PATCH, HEAD, OPTIONS, DELETE, CONNECT and TRACE.
+  template <class... Handlers>
+  RouterGroup& any(std::string_view path, Handlers&&... handlers) {
+    add_any(path, chain(std::forward<Handlers>(handlers)...));
+    return *this;
+  }
+
+  /// The group's absolute path prefix.
+  const std::string& base_path() const { return base_path_; }
+
+ protected:
+  RouterGroup(detail::EngineCore* core, std::string base_path, HandlersChain handlers, bool root)
+      : core_(core),
+        base_path_(std::move(base_path)),
+        handlers_(std::move(handlers)),
+        root_(root) {}
+
+  template <class... Handlers>
+  static HandlersChain chain(Handlers&&... handlers) {
+    HandlersChain result;
+    result.reserve(sizeof...(Handlers));
+    (result.emplace_back(std::forward<Handlers>(handlers)), ...);
+    return result;
+  }
+
+  detail::EngineCore* core_;
+
+ private:
+  RouterGroup make_group(std::string_view relative_path, HandlersChain middleware) const;
+  void add_middleware(HandlersChain middleware);
+  void add_route(std::string_view method, std::string_view relative_path, HandlersChain handlers);
+  void add_any(std::string_view relative_path, HandlersChain handlers);
+
+  std::string base_path_;
+  HandlersChain handlers_;
+  bool root_;
+};
+
+}  // namespace sloe

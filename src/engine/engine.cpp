@@ -1,0 +1,326 @@
+#include "sloe/engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <charconv>
+#include <csignal>
+#include <stdexcept>
+
+#include "engine/engine_core.hpp"
+#include "http/url.hpp"
+#include "net/server.hpp"
+#include "router/path.hpp"
+#include "sloe/context/context.hpp"
+#include "sloe/middleware/logger.hpp"
+#include "sloe/middleware/recovery.hpp"
+
+namespace sloe {
+
+namespace detail {
+
+namespace {
+
+constexpr std::string_view kNotFoundBody = "404 page not found";
+
+http::Limits limits_of(const EngineOptions& o) {
+  return {.max_header_bytes = o.max_header_bytes,
+          .max_target_bytes = o.max_target_bytes,
+          .max_headers = o.max_headers,
+          .max_body_bytes = o.max_body_bytes};
+}
+
+}  // namespace
+
+EngineCore::EngineCore(EngineOptions options)
+    : options_(std::move(options)), limits_(limits_of(options_)) {
+  rebuild_no_route_chain();
+}
+
+EngineCore::~EngineCore() {
+  if (server_) shutdown(std::chrono::milliseconds(0));
+}
+
+void EngineCore::require_not_frozen(std::string_view what) const {
+  if (frozen_.load()) {
+    throw std::logic_error(
+        fmt::format("sloe: cannot {} after the engine started serving; register everything before "
+                    "run()/start() or creating a testing::Client",
+                    what));
+  }
+}
+
+void EngineCore::add_route(std::string_view method, std::string path, HandlersChain handlers) {
+  require_not_frozen(fmt::format("add route {} {}", method, path));
+  if (path.empty() || path.front() != '/') {
+    throw RouteConflict(fmt::format("sloe: route path \"{}\" must begin with '/'", path));
+  }
+  if (handlers.empty()) {
+    throw std::invalid_argument(fmt::format("sloe: route {} {} has no handler", method, path));
+  }
+  http::MethodId id = http::method_id(method);
+  if (id >= http::kMethodCount) {
+    throw std::invalid_argument(
+        fmt::format("sloe: unknown HTTP method \"{}\" for route {}", method, path));
+  }
+  auto& tree = trees_[id];
+  if (!tree) tree = std::make_unique<router::Tree>();
+  tree->add(path, static_cast<std::uint32_t>(routes_.size()));
+  max_params_ = std::max(max_params_, tree->max_params());
+  routes_.push_back(Route{std::string(method), std::move(path), std::move(handlers)});
+}
+
+void EngineCore::set_global_middleware(HandlersChain handlers) {
+  require_not_frozen("add middleware");
+  global_middleware_ = std::move(handlers);
+  rebuild_no_route_chain();
+}
+
+void EngineCore::set_no_route(HandlersChain handlers) {
+  require_not_frozen("set no_route handlers");
+  no_route_handlers_ = std::move(handlers);
+  rebuild_no_route_chain();
+}
+
+void EngineCore::rebuild_no_route_chain() {
+  no_route_chain_ = global_middleware_;
+  no_route_chain_.insert(no_route_chain_.end(), no_route_handlers_.begin(),
+                         no_route_handlers_.end());
+}
+
+void EngineCore::freeze() {
+  frozen_.store(true);
+}
+
+void EngineCore::run_chain(Context& c, ContextState& s) {
+  try {
+    c.next();
+  } catch (const std::exception& e) {
+    spdlog::error("sloe: handler for {} {} threw: {} (add recovery() to answer it yourself)",
+                  s.request->method, s.path, e.what());
+    s.response_headers.clear();
+    s.body.assign("500 internal server error");
+    s.status = 500;
+  } catch (...) {
+    spdlog::error("sloe: handler for {} {} threw a non-std::exception", s.request->method, s.path);
+    s.response_headers.clear();
+    s.body.assign("500 internal server error");
+    s.status = 500;
+  }
+}
+
+bool EngineCore::handle(const http::Request& request, http::ResponseFraming framing,
+                        std::string& out, ContextPool& pool, RequestEnv env) {
+  Context& c = pool.acquire();
+  ContextAccess::begin(c, request, env);
+  ContextState& s = ContextAccess::state(c);
+  bool keep_alive = framing.keep_alive;
+
+  if (http::needs_decoding(request.path, false)) {
+    s.decoded_path.clear();
+    if (!http::percent_decode(request.path, s.decoded_path, false)) {
+      s.decoded_path.clear();
+      s.response_headers.set("Content-Type", "text/plain; charset=utf-8");
+      s.body.assign("invalid percent-encoding in the request path");
+      s.status = 400;
+      keep_alive = false;
+    }
+    s.path = s.decoded_path;
+  }
+
+  if (s.status == 200) {
+    if (s.params.capacity() < max_params_) s.params.reserve(max_params_);
+    router::Match match;
+    if (const router::Tree* tree = trees_[request.method_id].get()) {
+      match = tree->find(s.path, s.params);
+    }
+    // RFC 9110 §9.3.2: HEAD is answered like GET when no HEAD route exists.
+    if (match.route == router::kNoRoute && request.method_id == http::kMethodHead) {
+      s.params.clear();
+      if (const router::Tree* get = trees_[http::kMethodGet].get())
+        match = get->find(s.path, s.params);
+    }
+    if (match.route != router::kNoRoute) {
+      s.chain = &routes_[match.route].handlers;
+      s.full_path = match.full_path;
+      run_chain(c, s);
+    } else {
+      s.params.clear();
+      s.chain = &no_route_chain_;
+      s.status = 404;
+      run_chain(c, s);
+      if (s.status == 404 && s.body.empty()) {
+        if (!s.response_headers.contains("Content-Type")) {
+          s.response_headers.set("Content-Type", "text/plain");
+        }
+        s.body.assign(kNotFoundBody);
+      }
+    }
+  }
+
+  if (http::iequals(s.response_headers.get("Connection"), "close")) {
+    keep_alive = false;
+    s.response_headers.remove("Connection");
+  }
+  framing.keep_alive = keep_alive;
+  http::serialize(out, s.status, s.response_headers, s.body, framing);
+  ContextAccess::end(c);
+  pool.release(c);
+  return keep_alive;
+}
+
+void EngineCore::start(std::string_view address) {
+  freeze();
+  if (server_) throw std::logic_error("sloe: the engine is already serving");
+  std::size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos) {
+    throw std::invalid_argument(
+        fmt::format("sloe: listen address \"{}\" must be HOST:PORT, e.g. 127.0.0.1:8080", address));
+  }
+  std::string host(address.substr(0, colon));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned port = 0;
+  std::string_view port_text = address.substr(colon + 1);
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    throw std::invalid_argument(
+        fmt::format("sloe: invalid port in listen address \"{}\"", address));
+  }
+  if (host.empty()) host = "0.0.0.0";
+  server_ = std::make_unique<net::Server>(*this);
+  server_->start(host, static_cast<std::uint16_t>(port));
+}
+
+std::uint16_t EngineCore::port() const {
+  return server_ ? server_->port() : 0;
+}
+
+void EngineCore::wait_for_stop(bool signals) {
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  asio::signal_set signal_set(io);
+  if (signals) {
+    signal_set.add(SIGINT);
+    signal_set.add(SIGTERM);
+    signal_set.async_wait([&](const std::error_code& ec, int signal) {
+      if (!ec) spdlog::info("sloe: signal {} received, shutting down", signal);
+      io.stop();
+    });
+  }
+  {
+    std::lock_guard lock(waiter_mutex_);
+    if (stop_requested_.load()) return;
+    wake_waiter_ = [&io] { io.stop(); };
+  }
+  io.run();
+  std::lock_guard lock(waiter_mutex_);
+  wake_waiter_ = nullptr;
+}
+
+ShutdownReport EngineCore::shutdown(std::chrono::milliseconds grace) {
+  std::lock_guard lock(stop_mutex_);
+  if (!shutdown_report_) {
+    stop_requested_.store(true);
+    shutdown_report_ = server_ ? server_->stop(grace) : ShutdownReport{};
+    std::lock_guard waiter_lock(waiter_mutex_);
+    if (wake_waiter_) wake_waiter_();
+  }
+  return *shutdown_report_;
+}
+
+}  // namespace detail
+
+// ---- RouterGroup --------------------------------------------------------------------------
+
+RouterGroup RouterGroup::make_group(std::string_view relative_path,
+                                    HandlersChain middleware) const {
+  HandlersChain handlers = handlers_;
+  handlers.insert(handlers.end(), std::make_move_iterator(middleware.begin()),
+                  std::make_move_iterator(middleware.end()));
+  return RouterGroup(core_, router::join_paths(base_path_, relative_path), std::move(handlers),
+                     false);
+}
+
+void RouterGroup::add_middleware(HandlersChain middleware) {
+  handlers_.insert(handlers_.end(), std::make_move_iterator(middleware.begin()),
+                   std::make_move_iterator(middleware.end()));
+  if (root_) core_->set_global_middleware(handlers_);
+}
+
+void RouterGroup::add_route(std::string_view method, std::string_view relative_path,
+                            HandlersChain handlers) {
+  HandlersChain combined = handlers_;
+  combined.insert(combined.end(), std::make_move_iterator(handlers.begin()),
+                  std::make_move_iterator(handlers.end()));
+  core_->add_route(method, router::join_paths(base_path_, relative_path), std::move(combined));
+}
+
+void RouterGroup::add_any(std::string_view relative_path, HandlersChain handlers) {
+  for (std::string_view method :
+       {"GET", "POST", "PUT", "PATCH", "HEAD", "OPTIONS", "DELETE", "CONNECT", "TRACE"}) {
+    add_route(method, relative_path, handlers);
+  }
+}
+
+// ---- Engine -------------------------------------------------------------------------------
+
+namespace {
+std::unique_ptr<detail::EngineCore> make_core(EngineOptions options) {
+  return std::make_unique<detail::EngineCore>(std::move(options));
+}
+}  // namespace
+
+Engine::Engine(EngineOptions options) : Engine(make_core(std::move(options))) {}
+
+Engine::Engine(std::unique_ptr<detail::EngineCore> core)
+    : RouterGroup(core.get(), "/", {}, true), core_owner_(std::move(core)) {}
+
+Engine Engine::with_defaults(EngineOptions options) {
+  Engine engine(std::move(options));
+  engine.use(logger(), recovery());
+  return engine;
+}
+
+Engine::Engine(Engine&& other) noexcept = default;
+Engine::~Engine() = default;
+
+void Engine::set_no_route(HandlersChain handlers) {
+  core_->set_no_route(std::move(handlers));
+}
+
+std::vector<RouteInfo> Engine::routes() const {
+  std::vector<RouteInfo> result;
+  for (const detail::Route& route : core_->routes()) {
+    result.push_back({route.method, route.path, route.handlers.size()});
+  }
+  return result;
+}
+
+void Engine::run(std::string_view address) {
+  start(address);
+  core_->wait_for_stop(options().handle_signals);
+  ShutdownReport report = shutdown(options().shutdown_grace);
+  spdlog::info("sloe: stopped; {} connections closed cleanly, {} cut off after the grace period",
+               report.connections_closed, report.connections_forced);
+}
+
+void Engine::start(std::string_view address) {
+  core_->start(address);
+}
+std::uint16_t Engine::port() const {
+  return core_->port();
+}
+ShutdownReport Engine::shutdown(std::chrono::milliseconds grace) {
+  return core_->shutdown(grace);
+}
+ShutdownReport Engine::shutdown() {
+  return shutdown(options().shutdown_grace);
+}
+const EngineOptions& Engine::options() const {
+  return core_->options();
+}
+
+}  // namespace sloe

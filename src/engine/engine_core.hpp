@@ -1,0 +1,82 @@
+#pragma once
+// What an Engine is made of: the route table, one radix tree per method, the global
+// middleware, and the server once started. Workers share it read-only after freeze().
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "context/context_state.hpp"
+#include "http/request.hpp"
+#include "http/request_parser.hpp"
+#include "http/response.hpp"
+#include "router/tree.hpp"
+#include "sloe/engine.hpp"
+
+namespace sloe::net {
+class Server;
+}
+
+namespace sloe::detail {
+
+struct Route {
+  std::string method;
+  std::string path;
+  HandlersChain handlers;
+};
+
+class EngineCore {
+ public:
+  explicit EngineCore(EngineOptions options);
+  ~EngineCore();
+
+  void add_route(std::string_view method, std::string path, HandlersChain handlers);
+  void set_global_middleware(HandlersChain handlers);
+  void set_no_route(HandlersChain handlers);
+  /// Ends registration: from now on the tables are read by many threads at once.
+  void freeze();
+
+  /// Runs the handler chain for `request` on a Context from `pool` and appends the response
+  /// to `out`. Never throws. Returns false when the connection must close afterwards.
+  bool handle(const http::Request& request, http::ResponseFraming framing, std::string& out,
+              ContextPool& pool, RequestEnv env);
+
+  const EngineOptions& options() const { return options_; }
+  const http::Limits& limits() const { return limits_; }
+  const std::vector<Route>& routes() const { return routes_; }
+
+  void start(std::string_view address);
+  std::uint16_t port() const;
+  ShutdownReport shutdown(std::chrono::milliseconds grace);
+  /// Blocks until shutdown() was called (or SIGINT/SIGTERM when `signals`).
+  void wait_for_stop(bool signals);
+
+ private:
+  void require_not_frozen(std::string_view what) const;
+  void rebuild_no_route_chain();
+  void run_chain(Context& c, ContextState& s);
+
+  EngineOptions options_;
+  http::Limits limits_;
+  std::vector<Route> routes_;
+  std::array<std::unique_ptr<router::Tree>, http::kMethodCount> trees_;
+  HandlersChain global_middleware_;
+  HandlersChain no_route_handlers_;
+  HandlersChain no_route_chain_;
+  std::size_t max_params_ = 0;
+  std::atomic<bool> frozen_{false};
+
+  std::unique_ptr<net::Server> server_;
+  std::mutex stop_mutex_;
+  std::optional<ShutdownReport> shutdown_report_;
+  std::atomic<bool> stop_requested_{false};
+  std::mutex waiter_mutex_;
+  std::function<void()> wake_waiter_;  // stops run()'s wait
+};
+
+}  // namespace sloe::detail

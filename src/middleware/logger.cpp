@@ -1,0 +1,24 @@
+#include "sloe/middleware/logger.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "sloe/context/context.hpp"
+
+namespace sloe {
+
+Handler logger() {
+  return [](Context& c) {
+    c.next();
+    auto latency = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             c.start_time());
+    std::string_view query = c.raw_query();
+    spdlog::info("[sloe] {:3} | {:>9.3f}ms | {:>15} | {:<7} \"{}{}{}\"", c.response_status(),
+                 latency.count(), c.client_ip(), c.method(), c.path(), query.empty() ? "" : "?",
+                 query);
+    for (const Error& error : c.errors()) spdlog::warn("[sloe] error: {}", error.message);
+  };
+}
+
+}  // namespace sloe

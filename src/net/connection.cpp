@@ -1,0 +1,149 @@
+#include "net/connection.hpp"
+
+#include <asio/write.hpp>
+
+#include "engine/engine_core.hpp"
+#include "net/server.hpp"
+
+namespace sloe::net {
+
+namespace {
+constexpr std::size_t kReadChunk = 4096;
+constexpr std::size_t kLingerBytes = 64 * 1024;
+constexpr auto kLingerTime = std::chrono::seconds(2);
+}  // namespace
+
+Connection::Connection(Worker& worker, asio::ip::tcp::socket socket)
+    : worker_(worker), socket_(std::move(socket)), session_(worker.engine().limits(), *this) {
+  std::error_code ec;
+  asio::ip::tcp::endpoint peer = socket_.remote_endpoint(ec);
+  if (!ec) remote_ip_ = peer.address().to_string();
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+void Connection::start(std::list<std::unique_ptr<Connection>>::iterator self) {
+  self_ = self;
+  after_input(Clock::now());
+  read();
+}
+
+bool Connection::dispatch(const http::Request& request, http::ResponseFraming framing,
+                          std::string& out) {
+  return worker_.engine().handle(request, framing, out, worker_.pool(),
+                                 {remote_ip_, &worker_.engine().options().trusted_proxies});
+}
+
+void Connection::read() {
+  std::span<char> space = session_.prepare(kReadChunk);
+  reading_ = true;
+  socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                          [this](const std::error_code& ec, std::size_t bytes) {
+                            reading_ = false;
+                            on_read(ec, bytes);
+                          });
+}
+
+void Connection::on_read(const std::error_code& ec, std::size_t bytes) {
+  if (closed_ || ec) {
+    close();
+    return;
+  }
+  if (writing_) return;  // a timeout answer is being sent; the connection ends after it
+  if (lingering_) {
+    // The answer is out; the client's remaining bytes are read and dropped so that closing
+    // does not reset the connection before the client has read the answer.
+    lingered_ += bytes;
+    if (lingered_ > kLingerBytes) {
+      close();
+    } else {
+      read();
+    }
+    return;
+  }
+  session_.commit(bytes);
+  session_.process();
+  after_input(Clock::now());
+  if (!session_.output().empty()) {
+    write();
+  } else if (session_.closing()) {
+    close();
+  } else {
+    read();
+  }
+}
+
+void Connection::write() {
+  writing_ = true;
+  deadline_ = Clock::now() + worker_.engine().options().write_timeout;
+  asio::async_write(socket_, asio::buffer(session_.output()),
+                    [this](const std::error_code& ec, std::size_t) {
+                      writing_ = false;
+                      on_written(ec);
+                    });
+}
+
+void Connection::on_written(const std::error_code& ec) {
+  if (closed_ || ec) {
+    close();
+    return;
+  }
+  session_.output().clear();
+  if (worker_.shutting_down()) session_.begin_shutdown();
+  if (session_.closing()) {
+    std::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    lingering_ = true;
+    deadline_ = Clock::now() + kLingerTime;
+    if (!reading_) read();
+    return;
+  }
+  after_input(Clock::now());
+  if (!reading_) read();
+}
+
+void Connection::after_input(Clock::time_point now) {
+  const EngineOptions& options = worker_.engine().options();
+  if (session_.idle()) {
+    phase_ = http::RequestParser::Phase::idle;
+    deadline_ = now + options.idle_timeout;
+    return;
+  }
+  http::RequestParser::Phase phase = session_.phase();
+  if (phase != phase_) {
+    phase_ = phase;
+    phase_started_ = now;
+  }
+  deadline_ = phase_started_ + (phase == http::RequestParser::Phase::body ? options.body_timeout
+                                                                          : options.header_timeout);
+}
+
+void Connection::check_deadline(Clock::time_point now) {
+  if (closed_ || now < deadline_) return;
+  if (!writing_ && !lingering_ && phase_ != http::RequestParser::Phase::idle) {
+    session_.time_out();
+    write();
+    return;
+  }
+  close(writing_);
+}
+
+void Connection::begin_shutdown() {
+  session_.begin_shutdown();
+  if (session_.closing() && !writing_) close();
+}
+
+void Connection::close(bool forced) {
+  if (!closed_) {
+    closed_ = true;
+    forced_ = forced;
+    std::error_code ignored;
+    socket_.close(ignored);
+  }
+  maybe_retire();
+}
+
+void Connection::maybe_retire() {
+  if (closed_ && !reading_ && !writing_) worker_.retire(this, forced_);  // destroys *this
+}
+
+}  // namespace sloe::net

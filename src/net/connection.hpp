@@ -1,0 +1,59 @@
+#pragma once
+// One TCP connection: reads into its Session, writes the Session's answers, and keeps the
+// deadline that the worker's sweep enforces. Owned by its Worker; lives on the worker thread.
+
+#include <asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <list>
+#include <memory>
+#include <string>
+
+#include "http/session.hpp"
+
+namespace sloe::net {
+
+class Worker;
+
+class Connection final : public http::Dispatcher {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Connection(Worker& worker, asio::ip::tcp::socket socket);
+  void start(std::list<std::unique_ptr<Connection>>::iterator self);
+
+  bool dispatch(const http::Request& request, http::ResponseFraming framing,
+                std::string& out) override;
+
+  /// Called by the worker's sweep: closes the connection when its deadline passed.
+  void check_deadline(Clock::time_point now);
+  void begin_shutdown();
+  /// Closes the socket; the worker destroys the connection once no operation is pending.
+  void close(bool forced = false);
+  std::list<std::unique_ptr<Connection>>::iterator position() const { return self_; }
+
+ private:
+  void read();
+  void on_read(const std::error_code& ec, std::size_t bytes);
+  void write();
+  void on_written(const std::error_code& ec);
+  void after_input(Clock::time_point now);
+  void maybe_retire();
+
+  Worker& worker_;
+  asio::ip::tcp::socket socket_;
+  http::Session session_;
+  std::string remote_ip_;
+  std::list<std::unique_ptr<Connection>>::iterator self_;
+  Clock::time_point deadline_;
+  Clock::time_point phase_started_;
+  http::RequestParser::Phase phase_ = http::RequestParser::Phase::idle;
+  bool reading_ = false;
+  bool writing_ = false;
+  std::size_t lingered_ = 0;
+  bool lingering_ = false;
+  bool closed_ = false;
+  bool forced_ = false;
+};
+
+}  // namespace sloe::net

@@ -1,0 +1,94 @@
+#pragma once
+// The net layer: one worker thread per core, each with its own io_context, acceptor
+// (SO_REUSEPORT spreads connections across them), Context pool and connections.
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "context/context_state.hpp"
+#include "sloe/engine.hpp"
+
+namespace sloe::detail {
+class EngineCore;
+}
+
+namespace sloe::net {
+
+class Connection;
+
+/// One event loop on one thread. Owns its connections; everything here runs on that thread
+/// except the atomics.
+class Worker {
+ public:
+  explicit Worker(detail::EngineCore& engine);
+  ~Worker();
+
+  void listen(const asio::ip::tcp::endpoint& endpoint);
+  std::uint16_t local_port() const;
+  void run_thread();
+  /// Stop accepting; idle connections close now, busy ones after their current answer.
+  void begin_shutdown();
+  /// Close every remaining connection.
+  void force_close();
+  void stop_and_join();
+
+  std::size_t open_connections() const { return open_.load(std::memory_order_relaxed); }
+  std::size_t closed_cleanly() const { return closed_cleanly_.load(); }
+  std::size_t closed_forced() const { return closed_forced_.load(); }
+
+  detail::EngineCore& engine() { return engine_; }
+  detail::ContextPool& pool() { return pool_; }
+  asio::io_context& io() { return io_; }
+  bool shutting_down() const { return shutting_down_; }
+  /// A connection finished: the worker destroys it.
+  void retire(Connection* connection, bool forced);
+
+ private:
+  void accept();
+  void sweep();
+
+  detail::EngineCore& engine_;
+  asio::io_context io_{1};
+  asio::ip::tcp::acceptor acceptor_{io_};
+  asio::steady_timer sweep_timer_{io_};
+  asio::steady_timer accept_retry_{io_};
+  detail::ContextPool pool_;
+  std::list<std::unique_ptr<Connection>> connections_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::thread thread_;
+  bool shutting_down_ = false;
+  std::atomic<std::size_t> open_{0};
+  std::atomic<std::size_t> closed_cleanly_{0};
+  std::atomic<std::size_t> closed_forced_{0};
+};
+
+class Server {
+ public:
+  explicit Server(detail::EngineCore& engine);
+  ~Server();
+
+  /// Binds every worker's acceptor and starts the threads. Throws std::system_error when the
+  /// address cannot be bound.
+  void start(const std::string& host, std::uint16_t port);
+  std::uint16_t port() const { return port_; }
+  ShutdownReport stop(std::chrono::milliseconds grace);
+
+ private:
+  detail::EngineCore& engine_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::uint16_t port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace sloe::net

@@ -1,0 +1,182 @@
+#include "sloe/testing/client.hpp"
+
+#include <llhttp.h>
+
+#include <deque>
+#include <stdexcept>
+
+#include "engine/engine_core.hpp"
+#include "http/session.hpp"
+
+namespace sloe::testing {
+
+std::string_view Response::header(std::string_view name) const {
+  for (const auto& [field, value] : headers) {
+    if (http::iequals(field, name)) return value;
+  }
+  return {};
+}
+
+sloe::json Response::json() const {
+  return sloe::json::parse(body);
+}
+
+namespace {
+
+// Parses the server's bytes back into responses; HEAD answers have no body to read.
+class ResponseReader {
+ public:
+  explicit ResponseReader(std::deque<bool> head_flags) : head_flags_(std::move(head_flags)) {
+    llhttp_settings_init(&settings_);
+    settings_.on_message_begin = [](llhttp_t* p) {
+      self(p).responses_.emplace_back();
+      return 0;
+    };
+    settings_.on_header_field = [](llhttp_t* p, const char* at, std::size_t n) {
+      ResponseReader& r = self(p);
+      if (!r.in_field_) r.responses_.back().headers.emplace_back();
+      r.in_field_ = true;
+      r.responses_.back().headers.back().first.append(at, n);
+      return 0;
+    };
+    settings_.on_header_value = [](llhttp_t* p, const char* at, std::size_t n) {
+      ResponseReader& r = self(p);
+      r.in_field_ = false;
+      r.responses_.back().headers.back().second.append(at, n);
+      return 0;
+    };
+    settings_.on_headers_complete = [](llhttp_t* p) {
+      ResponseReader& r = self(p);
+      r.in_field_ = false;
+      r.responses_.back().status = p->status_code;
+      if (p->status_code < 200) return 0;  // an interim answer: the real one follows
+      bool head = !r.head_flags_.empty() && r.head_flags_.front();
+      if (!r.head_flags_.empty()) r.head_flags_.pop_front();
+      return head ? 1 : 0;
+    };
+    settings_.on_body = [](llhttp_t* p, const char* at, std::size_t n) {
+      self(p).responses_.back().body.append(at, n);
+      return 0;
+    };
+    llhttp_init(&parser_, HTTP_RESPONSE, &settings_);
+    parser_.data = this;
+  }
+
+  std::vector<Response> read(std::string_view bytes) {
+    llhttp_errno_t code = llhttp_execute(&parser_, bytes.data(), bytes.size());
+    if (code != HPE_OK) {
+      throw std::runtime_error(std::string("sloe::testing::Client: unparsable response: ") +
+                               llhttp_errno_name(code));
+    }
+    llhttp_finish(&parser_);
+    return std::move(responses_);
+  }
+
+ private:
+  static ResponseReader& self(llhttp_t* p) { return *static_cast<ResponseReader*>(p->data); }
+
+  llhttp_settings_t settings_{};
+  llhttp_t parser_{};
+  std::deque<bool> head_flags_;
+  std::vector<Response> responses_;
+  bool in_field_ = false;
+};
+
+}  // namespace
+
+struct Client::Impl final : http::Dispatcher {
+  Impl(detail::EngineCore& engine, std::string remote_ip)
+      : engine(engine), remote_ip(std::move(remote_ip)) {}
+
+  bool dispatch(const http::Request& request, http::ResponseFraming framing,
+                std::string& out) override {
+    head_flags.push_back(framing.head_request);
+    return engine.handle(request, framing, out, pool,
+                         {remote_ip, &engine.options().trusted_proxies});
+  }
+
+  detail::EngineCore& engine;
+  std::string remote_ip;
+  detail::ContextPool pool;
+  std::deque<bool> head_flags;
+};
+
+Client::Client(Engine& app, std::string remote_ip)
+    : impl_(std::make_unique<Impl>(app.core(), std::move(remote_ip))) {
+  app.core().freeze();
+}
+
+Client::~Client() = default;
+
+Exchange Client::raw(std::string_view bytes) {
+  impl_->head_flags.clear();
+  http::Session session(impl_->engine.limits(), *impl_);
+  Exchange exchange;
+  // Feed in read-sized pieces, as a socket would.
+  while (!bytes.empty() && !session.closing()) {
+    std::span<char> space = session.prepare(4096);
+    std::size_t n = std::min(space.size(), bytes.size());
+    std::copy_n(bytes.data(), n, space.data());
+    bytes.remove_prefix(n);
+    session.commit(n);
+    session.process();
+  }
+  exchange.closed = session.closing();
+  ResponseReader reader(std::move(impl_->head_flags));
+  exchange.responses = reader.read(session.output());
+  return exchange;
+}
+
+Response Client::request(std::string_view method, std::string_view target, std::string_view body,
+                         Headers headers) {
+  std::string bytes;
+  bytes.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
+  bool has_host = false;
+  for (const auto& [name, value] : headers) {
+    has_host = has_host || http::iequals(name, "host");
+    bytes.append(name).append(": ").append(value).append("\r\n");
+  }
+  if (!has_host) bytes.append("Host: sloe.test\r\n");
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+    bytes.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  }
+  bytes.append("\r\n").append(body);
+  Exchange exchange = raw(bytes);
+  if (exchange.responses.empty()) {
+    throw std::runtime_error("sloe::testing::Client: the engine gave no answer to " +
+                             std::string(method) + " " + std::string(target));
+  }
+  return std::move(exchange.responses.back());
+}
+
+Response Client::get(std::string_view target, Headers headers) {
+  return request("GET", target, {}, std::move(headers));
+}
+Response Client::head(std::string_view target, Headers headers) {
+  return request("HEAD", target, {}, std::move(headers));
+}
+Response Client::del(std::string_view target, Headers headers) {
+  return request("DELETE", target, {}, std::move(headers));
+}
+
+namespace {
+Headers with_content_type(Headers headers, std::string_view content_type) {
+  if (!content_type.empty()) headers.emplace_back("Content-Type", std::string(content_type));
+  return headers;
+}
+}  // namespace
+
+Response Client::post(std::string_view target, std::string_view body, std::string_view content_type,
+                      Headers headers) {
+  return request("POST", target, body, with_content_type(std::move(headers), content_type));
+}
+Response Client::put(std::string_view target, std::string_view body, std::string_view content_type,
+                     Headers headers) {
+  return request("PUT", target, body, with_content_type(std::move(headers), content_type));
+}
+Response Client::patch(std::string_view target, std::string_view body,
+                       std::string_view content_type, Headers headers) {
+  return request("PATCH", target, body, with_content_type(std::move(headers), content_type));
+}
+
+}  // namespace sloe::testing
