@@ -4,12 +4,15 @@
  *
  * Usage: idle_clients HOST PORT N [PATH]
  * Prints "ready OPENED FAILED" on stdout once every connection has its
- * response (or failed), then sleeps. Raises its own fd limit to the hard one.
+ * response (or failed), then sleeps. On SIGTERM it prints "alive N": how many
+ * of them the server had not closed by then. Raises its own fd limit to the
+ * hard one.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +117,14 @@ int main(int argc, char **argv) {
   printf("ready %ld %ld\n", opened, failed);
   fflush(stdout);
   while (!stop) pause();
-  for (long i = 0; i < opened; ++i) close(fds[i]);
+  long alive = 0;
+  for (long i = 0; i < opened; ++i) {
+    struct pollfd pfd = {.fd = fds[i], .events = POLLIN | POLLRDHUP};
+    if (poll(&pfd, 1, 0) == 0) ++alive; /* nothing to read, no hangup: still open */
+    close(fds[i]);
+  }
+  printf("alive %ld\n", alive);
+  fflush(stdout);
   free(fds);
   return 0;
 }

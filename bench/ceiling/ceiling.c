@@ -100,6 +100,11 @@ static int flush_out(int ep, struct conn *c) {
   }
   memmove(c->out, c->out + off, c->out_len - off);
   c->out_len -= off;
+  if (c->out_len == 0) { /* drained: an idle connection keeps no buffer */
+    free(c->out);
+    c->out = NULL;
+    c->out_cap = 0;
+  }
   struct epoll_event ev = {.events = EPOLLIN | (c->out_len ? EPOLLOUT : 0), .data.fd = c->fd};
   epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
   return 0;
@@ -208,14 +213,47 @@ int main(int argc, char **argv) {
       if (reqs == 0) continue;
       int close_req = memmem(buf, (size_t)r, "onnection: close", 16) != NULL ||
                       memmem(buf, (size_t)r, "ONNECTION: close", 16) != NULL;
-      for (int k = 0; k < reqs; ++k) {
-        if (close_req && k == reqs - 1)
-          out_append(c, kRespClose, sizeof kRespClose - 1);
-        else
-          out_append(c, kResp, sizeof kResp - 1);
-      }
       if (close_req) c->closing = 1;
-      if (flush_out(ep, c) < 0 || (c->closing && c->out_len == 0)) conn_close(ep, c);
+      if (c->out_len) { /* still backed up: queue behind what is pending */
+        for (int k = 0; k < reqs; ++k) {
+          if (close_req && k == reqs - 1)
+            out_append(c, kRespClose, sizeof kRespClose - 1);
+          else
+            out_append(c, kResp, sizeof kResp - 1);
+        }
+        if (flush_out(ep, c) < 0 || (c->closing && c->out_len == 0)) conn_close(ep, c);
+        continue;
+      }
+      /* Common case: build the answers in a shared buffer and write them at
+       * once; only what the socket does not take is copied to the connection,
+       * so an idle connection owns no buffer. */
+      static char resp[64 * 1024];
+      size_t len = 0;
+      int k = 0;
+      for (; k < reqs && len + sizeof kRespClose <= sizeof resp; ++k) {
+        const char *r1 = (close_req && k == reqs - 1) ? kRespClose : kResp;
+        size_t n1 = (close_req && k == reqs - 1) ? sizeof kRespClose - 1 : sizeof kResp - 1;
+        memcpy(resp + len, r1, n1);
+        len += n1;
+      }
+      ssize_t w = write(fd, resp, len);
+      if (w < 0 && errno != EAGAIN && errno != EINTR) {
+        conn_close(ep, c);
+        continue;
+      }
+      if (w < 0) w = 0;
+      if ((size_t)w < len || k < reqs) {
+        out_append(c, resp + w, len - (size_t)w);
+        for (; k < reqs; ++k) {
+          if (close_req && k == reqs - 1)
+            out_append(c, kRespClose, sizeof kRespClose - 1);
+          else
+            out_append(c, kResp, sizeof kResp - 1);
+        }
+        if (flush_out(ep, c) < 0) conn_close(ep, c);
+      } else if (c->closing) {
+        conn_close(ep, c);
+      }
     }
   }
 }
