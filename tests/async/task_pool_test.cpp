@@ -105,6 +105,23 @@ TEST(TaskPool, AcceptsMoveOnlyCallables) {
   EXPECT_EQ(future.get(), 42);
 }
 
+TEST(TaskPool, SubmitHandsResultsAndExceptionsToTheFuture) {
+  TaskPool pool({.threads = 2});
+  auto scope = pool.scope().with_value("n", 20);
+  auto with_scope =
+      pool.submit(info("a"), scope, [](const Scope& s) { return *s.value<int>("n") + 1; });
+  auto without = pool.submit(info("b"), scope, [] { return std::string("ok"); });
+  auto nothing = pool.submit(info("c"), scope, [] {});
+  auto throws = pool.submit(info("d"), scope, []() -> int { throw std::runtime_error("bad"); });
+  EXPECT_EQ(with_scope.get(), 21);
+  EXPECT_EQ(without.get(), "ok");
+  EXPECT_NO_THROW(nothing.get());
+  EXPECT_THROW(throws.get(), std::runtime_error);
+  pool.drain(5s);
+  EXPECT_EQ(pool.stats().failed, 0u);
+  EXPECT_EQ(pool.stats().finished, 4u);
+}
+
 TEST(TaskPool, TaskScopeIsAChildOfTheGivenScope) {
   TaskPool pool({.threads = 1});
   auto request = Scope::background().with_value("user", std::string("ana")).with_cancel();

@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <future>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -166,6 +168,46 @@ class TaskPool {
   template <class Fn>
   void spawn(TaskInfo info, Fn&& fn) {
     spawn(std::move(info), scope(), std::forward<Fn>(fn));
+  }
+
+  /// Like spawn(), but hands the result (or the exception) of `fn` to the returned future
+  /// instead of logging it; such a task is never counted as failed. A task dropped by drain()
+  /// leaves the future with std::future_error (broken_promise).
+  ///
+  /// ```
+  /// std::future<int> n = pool.submit(info, scope, [](const sloe::Scope& s) { return count(s); });
+  /// ```
+  template <class Fn>
+  auto submit(TaskInfo info, Scope scope, Fn&& fn) {
+    using F = std::decay_t<Fn>;
+    constexpr bool takes_scope = std::is_invocable_v<F&, const Scope&>;
+    static_assert(takes_scope || std::is_invocable_v<F&>,
+                  "TaskPool::submit: fn must be callable as fn(const sloe::Scope&) or fn()");
+    using R = typename std::conditional_t<takes_scope, std::invoke_result<F&, const Scope&>,
+                                          std::invoke_result<F&>>::type;
+    std::promise<R> promise;
+    std::future<R> future = promise.get_future();
+    spawn(std::move(info), std::move(scope),
+          [promise = std::move(promise), fn = F(std::forward<Fn>(fn))](const Scope& s) mutable {
+            try {
+              auto call = [&]() -> R {
+                if constexpr (takes_scope) {
+                  return std::invoke(fn, s);
+                } else {
+                  return std::invoke(fn);
+                }
+              };
+              if constexpr (std::is_void_v<R>) {
+                call();
+                promise.set_value();
+              } else {
+                promise.set_value(call());
+              }
+            } catch (...) {
+              promise.set_exception(std::current_exception());
+            }
+          });
+    return future;
   }
 
   /// The scope given at construction; derive task scopes from it so that cancelling it (e.g. at
