@@ -61,7 +61,8 @@ class Engine : public RouterGroup {
   ShutdownReport shutdown(std::chrono::milliseconds grace);
   ShutdownReport shutdown();
 
-  const EngineOptions& options() const;
+  /// The options the engine was made with.
+  const EngineOptions& config() const;
   detail::EngineCore& core() { return *core_owner_; }
 
  private:

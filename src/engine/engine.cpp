@@ -301,8 +301,8 @@ std::vector<RouteInfo> Engine::routes() const {
 
 void Engine::run(std::string_view address) {
   start(address);
-  core_->wait_for_stop(options().handle_signals);
-  ShutdownReport report = shutdown(options().shutdown_grace);
+  core_->wait_for_stop(config().handle_signals);
+  ShutdownReport report = shutdown(config().shutdown_grace);
   spdlog::info("sloe: stopped; {} connections closed cleanly, {} cut off after the grace period",
                report.connections_closed, report.connections_forced);
 }
@@ -317,9 +317,9 @@ ShutdownReport Engine::shutdown(std::chrono::milliseconds grace) {
   return core_->shutdown(grace);
 }
 ShutdownReport Engine::shutdown() {
-  return shutdown(options().shutdown_grace);
+  return shutdown(config().shutdown_grace);
 }
-const EngineOptions& Engine::options() const {
+const EngineOptions& Engine::config() const {
   return core_->options();
 }
 
