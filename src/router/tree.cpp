@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <utility>
 
 #include "sloe/errors.hpp"
@@ -366,6 +367,53 @@ void Tree::insert_wildcards(Node* n, std::string_view path, std::string_view ful
 
 namespace {
 
+// The hot-path string operations, written out: the strings are a few bytes long, where a call
+// to memcmp or memchr costs more than the work.
+inline std::uint64_t load8(const char* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+inline std::uint32_t load4(const char* p) {
+  std::uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Whether s starts with prefix: word-wise, with overlapping loads for the tail.
+inline bool has_prefix(std::string_view s, std::string_view prefix) {
+  const std::size_t n = prefix.size();
+  if (s.size() < n) return false;
+  const char* a = s.data();
+  const char* b = prefix.data();
+  if (n >= 8) {
+    for (std::size_t k = 0; k + 8 < n; k += 8) {
+      if (load8(a + k) != load8(b + k)) return false;
+    }
+    return load8(a + n - 8) == load8(b + n - 8);
+  }
+  if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+  for (std::size_t k = 0; k < n; ++k) {
+    if (a[k] != b[k]) return false;
+  }
+  return true;
+}
+
+inline std::size_t index_of(const std::string& indices, char c) {
+  const char* p = indices.data();
+  for (std::size_t k = 0, n = indices.size(); k < n; ++k) {
+    if (p[k] == c) return k;
+  }
+  return npos;
+}
+
+inline std::size_t segment_end(std::string_view s) {
+  std::size_t k = 0;
+  while (k < s.size() && s[k] != '/') ++k;
+  return k;
+}
+
 // One walk down the tree. Where a node has both a matching static child and a wildcard child,
 // the static child is tried first in a nested walk; if that walk fails in one of the places
 // Gin backtracks from, the wildcard child is tried with the parameters rolled back. `nested`
@@ -374,9 +422,9 @@ namespace {
 bool walk(const Node* n, std::string_view path, Params& params, Match& out, bool nested) {
   for (;;) {
     const std::string_view prefix = n->path;
-    if (path.size() > prefix.size() && path.starts_with(prefix)) {
+    if (path.size() > prefix.size() && has_prefix(path, prefix)) {
       path.remove_prefix(prefix.size());
-      if (const std::size_t pos = n->indices.find(path.front()); pos != npos) {
+      if (const std::size_t pos = index_of(n->indices, path.front()); pos != npos) {
         const Node* child = n->children[pos];
         if (!n->wild_child) {
           n = child;
@@ -393,7 +441,7 @@ bool walk(const Node* n, std::string_view path, Params& params, Match& out, bool
 
       n = n->children.back();
       if (n->kind == Kind::param) {
-        const std::size_t end = std::min(path.find('/'), path.size());
+        const std::size_t end = segment_end(path);
         params.push_back({n->path.substr(1), path.substr(0, end)});
         if (end < path.size()) {
           if (!n->children.empty()) {
@@ -434,7 +482,7 @@ bool walk(const Node* n, std::string_view path, Params& params, Match& out, bool
         out.trailing_slash_redirect = true;
         return true;
       }
-      if (const std::size_t pos = n->indices.find('/'); pos != npos) {
+      if (const std::size_t pos = index_of(n->indices, '/'); pos != npos) {
         const Node* c = n->children[pos];
         out.trailing_slash_redirect =
             (c->path.size() == 1 && c->route != kNoRoute) ||
