@@ -198,6 +198,9 @@ int RequestParser::on_header_value_complete(llhttp_t* p) {
 
 int RequestParser::on_headers_complete(llhttp_t* p) {
   RequestParser& r = self(p);
+  // llhttp reads a request line without a version ("GET /\r\n") as HTTP/0.9: that is a
+  // malformed HTTP/1.x request line (400), not a version sloe does not support (505).
+  if (p->http_major == 0) return r.fail(ParseError::malformed);
   if (p->http_major != 1) return r.fail(ParseError::unsupported_version);
   bool http11 = p->http_minor == 1;
   if (r.host_count_ > 1 || (http11 && r.host_count_ == 0)) return r.fail(ParseError::missing_host);

@@ -29,6 +29,10 @@ void Connection::start(std::list<std::unique_ptr<Connection>>::iterator self) {
 
 bool Connection::dispatch(const http::Request& request, http::ResponseFraming framing,
                           std::string& out) {
+  // The next request's header (or body) phase starts afresh: without this a pipelined stream
+  // whose reads never end on a request boundary keeps the first request's phase start, and
+  // is cut off with 408 once header_timeout has passed since that first request.
+  phase_ = http::RequestParser::Phase::idle;
   return worker_.engine().handle(request, framing, out, worker_.pool(),
                                  {remote_ip_, &worker_.engine().options().trusted_proxies});
 }
