@@ -136,9 +136,12 @@ void Server::start(const std::string& host, std::uint16_t port) {
 ShutdownReport Server::stop(std::chrono::milliseconds grace) {
   stopped_ = true;
   auto started = std::chrono::steady_clock::now();
+  // The report counts what this shutdown closed, not earlier closes (idle or write timeouts).
   std::size_t clean_before = 0;
+  std::size_t forced_before = 0;
   for (auto& worker : workers_) {
     clean_before += worker->closed_cleanly();
+    forced_before += worker->closed_forced();
     worker->begin_shutdown();
   }
   auto open = [&] {
@@ -157,6 +160,7 @@ ShutdownReport Server::stop(std::chrono::milliseconds grace) {
     report.connections_forced += worker->closed_forced();
   }
   report.connections_closed -= clean_before;
+  report.connections_forced -= forced_before;
   report.took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   return report;

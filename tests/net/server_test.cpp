@@ -47,6 +47,7 @@ struct TestServer {
       c.string(200, "slept");
       p->sleeping.fetch_sub(1);
     });
+    app->get("/big", [](sloe::Context& c) { c.string(200, std::string(16 << 20, 'B')); });
     app->start("127.0.0.1:0");
     port = app->port();
   }
@@ -469,6 +470,27 @@ TEST(ServerTimeouts, HalfBodyIsCutOffAndDoesNotHoldTheWorker) {
   EXPECT_GE(took, 250) << "cut off before body_timeout";
   EXPECT_LT(took, 1500);
   expect_prompt_ping(other);
+}
+
+TEST(ServerTimeouts, ReaderThatStallsIsCutOffAfterWriteTimeout) {
+  sloe::EngineOptions options = timeout_options();
+  options.write_timeout = 300ms;
+  TestServer server(options);
+  RawSocket stalled = server.connect();
+  ASSERT_TRUE(stalled.send(get("/big")));  // 16 MiB that is never read
+  RawSocket other = server.connect();
+  std::this_thread::sleep_for(100ms);
+  expect_prompt_ping(other);
+  // The write deadline closes the connection; reading now drains what the kernel buffered and
+  // then finds the end well before 16 MiB.
+  auto start = Clock::now();
+  std::this_thread::sleep_for(700ms);
+  EXPECT_TRUE(stalled.wait_closed(2000ms)) << "write_timeout not enforced";
+  EXPECT_LT(stalled.buffered().size(), std::size_t{16} << 20);
+  EXPECT_LT(ms_since(start), 2500);
+  // A timeout before shutdown is not a connection that shutdown had to force.
+  sloe::ShutdownReport report = server.app->shutdown(1s);
+  EXPECT_EQ(report.connections_forced, 0u);
 }
 
 // ---- graceful shutdown --------------------------------------------------------------------
