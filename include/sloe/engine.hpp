@@ -8,6 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "sloe/async/scope.hpp"
+#include "sloe/async/task_pool.hpp"
+#include "sloe/context/context_copy.hpp"
 #include "sloe/options.hpp"
 #include "sloe/router/router_group.hpp"
 
@@ -24,6 +27,9 @@ struct RouteInfo {
 struct ShutdownReport {
   std::size_t connections_closed = 0;  // closed cleanly, after their last answer
   std::size_t connections_forced = 0;  // still busy when the grace period ended
+  std::size_t tasks_finished = 0;      // background tasks that ended on their own in time
+  std::size_t tasks_cancelled = 0;     // dropped from the queue, or ended after cancellation
+  std::size_t tasks_abandoned = 0;     // ignored cancellation; left running, detached
   std::chrono::milliseconds took{0};
 };
 
@@ -48,6 +54,29 @@ class Engine : public RouterGroup {
   }
   /// Every registered route in registration order.
   std::vector<RouteInfo> routes() const;
+
+  /// Runs `job_fn(job)` on the background task pool (Gin's `go func() { ... }(c.Copy())`).
+  /// An exception escaping it is caught, logged with the request id, method and path, and
+  /// counted; shutdown() waits for it up to the grace period, then cancels `job.scope()`.
+  /// Throws sloe::TaskQueueFull when EngineOptions::task_queue_limit tasks already wait.
+  ///
+  ///   app.spawn(c.copy(), [](sloe::ContextCopy& job) {
+  ///     job.info("Async processing user: {}", job.param("id"));
+  ///   });
+  template <class Fn>
+  void spawn(ContextCopy job, Fn&& job_fn) {
+    TaskInfo info{job.request_id(), job.method(), job.path()};
+    Scope scope = job.scope();
+    tasks().spawn(std::move(info), std::move(scope),
+                  [job = std::move(job), fn = std::forward<Fn>(job_fn)](const Scope& task) mutable {
+                    job.scope_ = task;  // a child of the copy's scope that drain() can cancel
+                    fn(job);
+                  });
+  }
+  /// The engine's background task pool, started on first use.
+  TaskPool& tasks();
+  /// The engine's lifetime: cancelled when shutdown() gives up waiting for background work.
+  const Scope& lifetime() const;
 
   /// Listens on "host:port" and serves until SIGINT/SIGTERM (or shutdown() from another
   /// thread), then shuts down gracefully with EngineOptions::shutdown_grace and returns.

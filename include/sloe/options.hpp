@@ -39,6 +39,14 @@ struct EngineOptions {
   /// Empty by default: unlike Gin 1.8, sloe trusts no proxy until told to.
   std::vector<std::string> trusted_proxies;
 
+  /// Give every request an id (Context::request_id) and echo it in X-Request-ID.
+  bool request_ids = true;
+
+  /// Background task pool (Engine::spawn): threads and the most tasks waiting to run; spawn()
+  /// throws sloe::TaskQueueFull beyond it.
+  std::size_t task_threads = 4;
+  std::size_t task_queue_limit = 10000;
+
   /// run() stops gracefully on SIGINT and SIGTERM.
   bool handle_signals = true;
 };

@@ -213,6 +213,23 @@ std::chrono::steady_clock::time_point Context::start_time() const {
   return state_->start;
 }
 
+std::string_view Context::request_id() const {
+  check();
+  return state_->request_id;
+}
+
+std::string_view Context::trace_id() const {
+  check();
+  return state_->trace_id;
+}
+
+const Scope& Context::scope() const {
+  check();
+  ContextState& s = *state_;
+  if (!s.scope) s.scope = (s.env.lifetime ? *s.env.lifetime : Scope::background()).with_cancel();
+  return *s.scope;
+}
+
 // ---- keys ---------------------------------------------------------------------------------
 
 void Context::set_any(std::string_view key, std::any value) {
@@ -363,6 +380,9 @@ ContextCopy Context::copy(bool with_body) const {
   copy.client_ip_ = client_ip();
   if (with_body) copy.body_ = s.request->body;
   copy.start_time_ = s.start;
+  copy.request_id_ = s.request_id;
+  copy.trace_id_ = s.trace_id;
+  if (s.env.lifetime) copy.scope_ = *s.env.lifetime;
   return copy;
 }
 
@@ -387,6 +407,10 @@ void ContextAccess::begin(Context& c, const http::Request& request, RequestEnv e
 void ContextAccess::end(Context& c) {
   c.live_.store(false, std::memory_order_relaxed);
   ContextState& s = *c.state_;
+  if (s.scope) {
+    s.scope->cancel();  // like Go's request context: done when the handler returns
+    s.scope.reset();
+  }
   s.request = nullptr;
   s.response_headers.clear();
   s.body.clear();

@@ -5,6 +5,7 @@
 #include <any>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +38,7 @@ class Scratch {
 struct RequestEnv {
   std::string_view remote_ip;
   const std::vector<std::string>* trusted_proxies = nullptr;
+  const Scope* lifetime = nullptr;  // the engine's: parent of request scopes and copies' scopes
 };
 
 inline constexpr int kAbortIndex = 1 << 30;
@@ -49,6 +51,9 @@ struct ContextState {
   std::string_view full_path;
   std::vector<Param> params;
   std::chrono::steady_clock::time_point start;
+  std::string request_id;
+  std::string trace_id;
+  std::optional<Scope> scope;  // made on first use: most requests never ask
 
   const HandlersChain* chain = nullptr;
   int index = -1;

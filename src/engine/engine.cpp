@@ -8,6 +8,7 @@
 #include <csignal>
 #include <stdexcept>
 
+#include "context/request_id.hpp"
 #include "engine/engine_core.hpp"
 #include "http/url.hpp"
 #include "net/server.hpp"
@@ -110,12 +111,26 @@ void EngineCore::run_chain(Context& c, ContextState& s) {
   }
 }
 
+void EngineCore::assign_request_id(const http::Request& request, ContextState& s) {
+  std::string_view sent = request.header("x-request-id");
+  if (is_sane_request_id(sent)) {
+    s.request_id.assign(sent);
+  } else {
+    generate_request_id(s.request_id);
+  }
+  s.trace_id.assign(trace_id_of(request.header("traceparent")));
+  s.response_headers.set("X-Request-ID", s.request_id);
+}
+
 bool EngineCore::handle(const http::Request& request, http::ResponseFraming framing,
                         std::string& out, ContextPool& pool, RequestEnv env) {
   Context& c = pool.acquire();
+  env.lifetime = &lifetime_;
   ContextAccess::begin(c, request, env);
   ContextState& s = ContextAccess::state(c);
   bool keep_alive = framing.keep_alive;
+
+  if (options_.request_ids) assign_request_id(request, s);
 
   if (http::needs_decoding(request.path, false)) {
     s.decoded_path.clear();
@@ -220,11 +235,35 @@ void EngineCore::wait_for_stop(bool signals) {
   wake_waiter_ = nullptr;
 }
 
+TaskPool& EngineCore::tasks() {
+  std::call_once(tasks_once_, [this] {
+    tasks_ = std::make_unique<TaskPool>(
+        TaskPoolOptions{.threads = options_.task_threads, .queue_limit = options_.task_queue_limit},
+        lifetime_);
+  });
+  return *tasks_;
+}
+
 ShutdownReport EngineCore::shutdown(std::chrono::milliseconds grace) {
   std::lock_guard lock(stop_mutex_);
   if (!shutdown_report_) {
     stop_requested_.store(true);
-    shutdown_report_ = server_ ? server_->stop(grace) : ShutdownReport{};
+    auto started = std::chrono::steady_clock::now();
+    ShutdownReport report = server_ ? server_->stop(grace) : ShutdownReport{};
+    // Background work gets what is left of the grace period, then its scopes are cancelled.
+    std::call_once(tasks_once_, [] {});  // no pool is started just to be drained
+    if (tasks_) {
+      auto left = std::max(std::chrono::steady_clock::duration::zero(),
+                           grace - (std::chrono::steady_clock::now() - started));
+      DrainReport drained = tasks_->drain(left);
+      report.tasks_finished = drained.finished;
+      report.tasks_cancelled = drained.cancelled;
+      report.tasks_abandoned = drained.abandoned;
+    }
+    lifetime_.cancel();
+    report.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    shutdown_report_ = report;
     std::lock_guard waiter_lock(waiter_mutex_);
     if (wake_waiter_) wake_waiter_();
   }
@@ -303,8 +342,11 @@ void Engine::run(std::string_view address) {
   start(address);
   core_->wait_for_stop(config().handle_signals);
   ShutdownReport report = shutdown(config().shutdown_grace);
-  spdlog::info("sloe: stopped; {} connections closed cleanly, {} cut off after the grace period",
-               report.connections_closed, report.connections_forced);
+  spdlog::info(
+      "sloe: stopped in {} ms; connections: {} closed cleanly, {} cut off; background tasks: {} "
+      "finished, {} cancelled, {} abandoned",
+      report.took.count(), report.connections_closed, report.connections_forced,
+      report.tasks_finished, report.tasks_cancelled, report.tasks_abandoned);
 }
 
 void Engine::start(std::string_view address) {
@@ -321,6 +363,13 @@ ShutdownReport Engine::shutdown() {
 }
 const EngineOptions& Engine::config() const {
   return core_->options();
+}
+
+TaskPool& Engine::tasks() {
+  return core_->tasks();
+}
+const Scope& Engine::lifetime() const {
+  return core_->lifetime();
 }
 
 }  // namespace sloe

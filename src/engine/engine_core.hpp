@@ -50,6 +50,9 @@ class EngineCore {
   const http::Limits& limits() const { return limits_; }
   const std::vector<Route>& routes() const { return routes_; }
 
+  TaskPool& tasks();
+  const Scope& lifetime() const { return lifetime_; }
+
   void start(std::string_view address);
   std::uint16_t port() const;
   ShutdownReport shutdown(std::chrono::milliseconds grace);
@@ -60,6 +63,7 @@ class EngineCore {
   void require_not_frozen(std::string_view what) const;
   void rebuild_no_route_chain();
   void run_chain(Context& c, ContextState& s);
+  void assign_request_id(const http::Request& request, ContextState& s);
 
   EngineOptions options_;
   http::Limits limits_;
@@ -71,6 +75,9 @@ class EngineCore {
   std::size_t max_params_ = 0;
   std::atomic<bool> frozen_{false};
 
+  Scope lifetime_ = Scope::background().with_cancel();
+  std::once_flag tasks_once_;
+  std::unique_ptr<TaskPool> tasks_;
   std::unique_ptr<net::Server> server_;
   std::mutex stop_mutex_;
   std::optional<ShutdownReport> shutdown_report_;

@@ -85,6 +85,14 @@ class Context {
   std::string_view remote_ip() const;
   /// When the request's headers were parsed.
   std::chrono::steady_clock::time_point start_time() const;
+  /// The request id: the client's X-Request-ID when it is sane (1-128 characters of
+  /// `A-Za-z0-9._~:/+=-`), otherwise a generated one; echoed in the response's X-Request-ID.
+  std::string_view request_id() const;
+  /// The W3C trace id from a valid `traceparent` header; empty when there is none.
+  std::string_view trace_id() const;
+  /// The request's cancellation scope: cancelled when the request completes or the server
+  /// shuts down. Work that must outlive the response uses `c.copy().scope()` instead.
+  const Scope& scope() const;
 
   // ---- request-scoped keys ----------------------------------------------------------------
 

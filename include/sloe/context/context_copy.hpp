@@ -2,6 +2,9 @@
 // sloe::ContextCopy: an owning, immutable snapshot of a request, safe to hand to any thread
 // and to keep after the response was sent. It cannot write a response.
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <any>
 #include <chrono>
 #include <optional>
@@ -9,6 +12,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "sloe/async/scope.hpp"
 
 namespace sloe {
 
@@ -34,6 +39,47 @@ class ContextCopy {
   /// The request body, when the copy was taken with `c.copy(true)`; empty otherwise.
   const std::string& body() const { return body_; }
   std::chrono::steady_clock::time_point start_time() const { return start_time_; }
+  /// The request id: the client's sane X-Request-ID, or one sloe generated (and echoed).
+  const std::string& request_id() const { return request_id_; }
+  /// The W3C trace id from the request's `traceparent` header; empty when it had none.
+  const std::string& trace_id() const { return trace_id_; }
+
+  /// Cancellation for work done with this copy. Unlike the request's own scope it does not end
+  /// when the response is sent (Gin's `c.Copy().Request.Context()` pitfall): it is a child of
+  /// the engine's lifetime and ends at shutdown, after the grace period.
+  const Scope& scope() const { return scope_; }
+  /// The same copy with a deadline on its scope: `app.spawn(c.copy().with_timeout(5s), job)`.
+  ContextCopy with_timeout(Scope::clock::duration timeout) const& {
+    ContextCopy bounded = *this;
+    bounded.scope_ = scope_.with_timeout(timeout);
+    return bounded;
+  }
+  ContextCopy with_timeout(Scope::clock::duration timeout) && {
+    scope_ = scope_.with_timeout(timeout);
+    return std::move(*this);
+  }
+
+  /// Logs through spdlog with the request id (and trace id) of the request this copy came
+  /// from on the same line: `job.log(spdlog::level::info, "processing user {}", id)`.
+  template <class... Args>
+  void log(spdlog::level::level_enum level, fmt::format_string<Args...> format,
+           Args&&... args) const {
+    spdlog::log(level, "[request_id={}{}{}] {}", request_id_,
+                trace_id_.empty() ? "" : " trace_id=", trace_id_,
+                fmt::format(format, std::forward<Args>(args)...));
+  }
+  template <class... Args>
+  void info(fmt::format_string<Args...> format, Args&&... args) const {
+    log(spdlog::level::info, format, std::forward<Args>(args)...);
+  }
+  template <class... Args>
+  void warn(fmt::format_string<Args...> format, Args&&... args) const {
+    log(spdlog::level::warn, format, std::forward<Args>(args)...);
+  }
+  template <class... Args>
+  void error(fmt::format_string<Args...> format, Args&&... args) const {
+    log(spdlog::level::err, format, std::forward<Args>(args)...);
+  }
 
   /// A request-scoped key set with `c.set()` before the copy; nullptr when absent or of
   /// another type.
@@ -47,6 +93,7 @@ class ContextCopy {
 
  private:
   friend class Context;
+  friend class Engine;  // hands each task its own cancellable scope
 
   std::string method_;
   std::string path_;
@@ -58,6 +105,9 @@ class ContextCopy {
   std::string client_ip_;
   std::string body_;
   std::chrono::steady_clock::time_point start_time_;
+  std::string request_id_;
+  std::string trace_id_;
+  Scope scope_;
 };
 
 }  // namespace sloe
