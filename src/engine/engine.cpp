@@ -23,8 +23,6 @@ namespace detail {
 
 namespace {
 
-constexpr std::string_view kNotFoundBody = "404 page not found";
-
 http::Limits limits_of(const EngineOptions& o) {
   return {.max_header_bytes = o.max_header_bytes,
           .max_target_bytes = o.max_target_bytes,
@@ -122,55 +120,40 @@ void EngineCore::assign_request_id(const http::Request& request, ContextState& s
   s.response_headers.set("X-Request-ID", s.request_id);
 }
 
+bool EngineCore::decode_path(const http::Request& request, ContextState& s) {
+  if (!http::needs_decoding(request.path, false)) return true;
+  s.decoded_path.clear();
+  if (http::percent_decode(request.path, s.decoded_path, false)) {
+    s.path = s.decoded_path;
+    return true;
+  }
+  s.response_headers.set("Content-Type", "text/plain; charset=utf-8");
+  s.body.assign("invalid percent-encoding in the request path");
+  s.status = 400;
+  return false;
+}
+
 bool EngineCore::handle(const http::Request& request, http::ResponseFraming framing,
                         std::string& out, ContextPool& pool, RequestEnv env) {
   Context& c = pool.acquire();
   env.lifetime = &lifetime_;
   ContextAccess::begin(c, request, env);
   ContextState& s = ContextAccess::state(c);
-  bool keep_alive = framing.keep_alive;
-
   if (options_.request_ids) assign_request_id(request, s);
 
-  if (http::needs_decoding(request.path, false)) {
-    s.decoded_path.clear();
-    if (!http::percent_decode(request.path, s.decoded_path, false)) {
-      s.decoded_path.clear();
-      s.response_headers.set("Content-Type", "text/plain; charset=utf-8");
-      s.body.assign("invalid percent-encoding in the request path");
-      s.status = 400;
-      keep_alive = false;
-    }
-    s.path = s.decoded_path;
-  }
-
-  if (s.status == 200) {
+  bool keep_alive = framing.keep_alive;
+  if (!decode_path(request, s)) {
+    keep_alive = false;
+  } else {
     if (s.params.capacity() < max_params_) s.params.reserve(max_params_);
-    router::Match match;
-    if (const router::Tree* tree = trees_[request.method_id].get()) {
-      match = tree->find(s.path, s.params);
-    }
-    // RFC 9110 §9.3.2: HEAD is answered like GET when no HEAD route exists.
-    if (match.route == router::kNoRoute && request.method_id == http::kMethodHead) {
-      s.params.clear();
-      if (const router::Tree* get = trees_[http::kMethodGet].get())
-        match = get->find(s.path, s.params);
-    }
-    if (match.route != router::kNoRoute) {
-      s.chain = &routes_[match.route].handlers;
-      s.full_path = match.full_path;
-      run_chain(c, s);
-    } else {
-      s.params.clear();
-      s.chain = &no_route_chain_;
-      s.status = 404;
-      run_chain(c, s);
-      if (s.status == 404 && s.body.empty()) {
-        if (!s.response_headers.contains("Content-Type")) {
-          s.response_headers.set("Content-Type", "text/plain");
-        }
-        s.body.assign(kNotFoundBody);
+    RouteOutcome outcome = route(request, s);
+    if (s.chain) run_chain(c, s);
+    // A no-route or no-method chain that wrote nothing gets Gin's default answer.
+    if (!outcome.default_body.empty() && s.status == outcome.default_status && s.body.empty()) {
+      if (!s.response_headers.contains("Content-Type")) {
+        s.response_headers.set("Content-Type", "text/plain");
       }
+      s.body.assign(outcome.default_body);
     }
   }
 

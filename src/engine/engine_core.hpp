@@ -24,6 +24,12 @@ class Server;
 
 namespace sloe::detail {
 
+/// What route() decided besides the chain: the answer a chain that writes nothing gets.
+struct RouteOutcome {
+  int default_status = 0;
+  std::string_view default_body;
+};
+
 struct Route {
   std::string method;
   std::string path;
@@ -63,6 +69,11 @@ class EngineCore {
   void require_not_frozen(std::string_view what) const;
   void rebuild_no_route_chain();
   void run_chain(Context& c, ContextState& s);
+  /// Percent-decodes the path for routing; answers 400 and returns false when it is malformed.
+  bool decode_path(const http::Request& request, ContextState& s);
+  /// Finds the chain for the request (s.chain, s.full_path, s.params): the route's, or the
+  /// no-route chain with status 404. Leaves s.chain null when it answered by itself.
+  RouteOutcome route(const http::Request& request, ContextState& s);
   void assign_request_id(const http::Request& request, ContextState& s);
 
   EngineOptions options_;
