@@ -25,11 +25,9 @@ class Pipe final : public sloe::http::Dispatcher {
                 std::string& out) override {
     return core_.handle(request, framing, out, pool_, {"127.0.0.1", nullptr});
   }
+  // Like a connection: the bytes sit in a read buffer the session does not own.
   std::size_t send(std::string_view bytes) {
-    auto space = session_.prepare(bytes.size());
-    std::copy(bytes.begin(), bytes.end(), space.data());
-    session_.commit(bytes.size());
-    session_.process();
+    session_.process(bytes);
     std::size_t written = session_.output().size();
     session_.output().clear();
     return written;

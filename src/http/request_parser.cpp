@@ -56,8 +56,6 @@ const llhttp_settings_t& RequestParser::settings() {
 RequestParser::RequestParser(const Limits& limits) : limits_(limits) {
   llhttp_init(&parser_, HTTP_REQUEST, &settings());
   parser_.data = this;
-  header_spans_.reserve(32);
-  headers_.reserve(32);
 }
 
 void RequestParser::next() {

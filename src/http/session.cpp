@@ -26,10 +26,10 @@ std::span<char> Session::prepare(std::size_t min_free) {
   return {buffer_.get() + end_, capacity_ - end_};
 }
 
-void Session::process() {
-  while (!closing_ && start_ < end_) {
-    std::string_view data(buffer_.get() + start_, end_ - start_);
-    RequestParser::Result result = parser_.parse(data);
+std::size_t Session::answer(std::string_view data) {
+  std::size_t done = 0;
+  while (!closing_ && done < data.size()) {
+    RequestParser::Result result = parser_.parse(data.substr(done));
     if (result == RequestParser::Result::incomplete) {
       if (parser_.take_expect_continue()) output_.append("HTTP/1.1 100 Continue\r\n\r\n");
       break;
@@ -44,11 +44,32 @@ void Session::process() {
                             .keep_alive = request.keep_alive && !shutting_down_,
                             .http10 = request.version_minor == 0};
     bool keep_alive = dispatcher_.dispatch(request, framing, output_) && framing.keep_alive;
-    start_ += parser_.consumed();
+    done += parser_.consumed();
     parser_.next();
     if (!keep_alive) closing_ = true;
   }
-  if (start_ == end_) start_ = end_ = 0;
+  return done;
+}
+
+void Session::process() {
+  start_ += answer({buffer_.get() + start_, end_ - start_});
+  if (start_ == end_) release_buffer();
+}
+
+void Session::process(std::string_view borrowed) {
+  if (has_pending_input()) {
+    std::span<char> space = prepare(borrowed.size());
+    std::memcpy(space.data(), borrowed.data(), borrowed.size());
+    commit(borrowed.size());
+    process();
+    return;
+  }
+  std::string_view rest = borrowed.substr(answer(borrowed));
+  if (rest.empty() || closing_) return;
+  // Part of a request: keep it, the borrowed buffer is reused by the next read.
+  std::span<char> space = prepare(rest.size());
+  std::memcpy(space.data(), rest.data(), rest.size());
+  commit(rest.size());
 }
 
 void Session::begin_shutdown() {
@@ -62,10 +83,8 @@ void Session::time_out() {
 }
 
 void Session::release_buffer() {
-  if (start_ == end_) {
-    buffer_.reset();
-    capacity_ = start_ = end_ = 0;
-  }
+  buffer_.reset();
+  capacity_ = start_ = end_ = 0;
 }
 
 }  // namespace sloe::http

@@ -32,6 +32,12 @@ class Session {
   /// Parses and answers every complete request received so far; the answers are appended to
   /// output(), and a `100 Continue` when a request waits for it.
   void process();
+  /// The same for bytes in a buffer the session does not own (the worker's read buffer, shared
+  /// by its connections): complete requests are answered straight from it, and only the part
+  /// of a request that is still incomplete is copied into the session's own buffer.
+  void process(std::string_view borrowed);
+  /// Part of a request waits for more bytes in the session's own buffer.
+  bool has_pending_input() const { return start_ != end_; }
 
   /// Bytes to send; the transport erases what it wrote.
   std::string& output() { return output_; }
@@ -44,10 +50,11 @@ class Session {
   /// No byte of a next request has arrived and nothing waits to be sent.
   bool idle() const { return start_ == end_ && output_.empty(); }
   RequestParser::Phase phase() const { return parser_.phase(); }
-  /// Frees the input buffer while idle, so an idle keep-alive connection costs little memory.
-  void release_buffer();
 
  private:
+  std::size_t answer(std::string_view data);  // returns the bytes of the requests answered
+  void release_buffer();
+
   RequestParser parser_;
   Dispatcher& dispatcher_;
   std::unique_ptr<char[]> buffer_;

@@ -19,6 +19,7 @@ Connection::Connection(Worker& worker, asio::ip::tcp::socket socket)
   asio::ip::tcp::endpoint peer = socket_.remote_endpoint(ec);
   if (!ec) remote_ip_ = peer.address().to_string();
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);
 }
 
 void Connection::start(std::list<std::unique_ptr<Connection>>::iterator self) {
@@ -38,34 +39,55 @@ bool Connection::dispatch(const http::Request& request, http::ResponseFraming fr
 }
 
 void Connection::read() {
-  std::span<char> space = session_.prepare(kReadChunk);
+  // Wait for readability without a buffer: an idle connection holds no read memory, and the
+  // bytes land in the worker's shared buffer when they come.
   reading_ = true;
-  socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                          [this](const std::error_code& ec, std::size_t bytes) {
-                            reading_ = false;
-                            on_read(ec, bytes);
-                          });
+  socket_.async_wait(asio::socket_base::wait_read, [this](const std::error_code& ec) {
+    reading_ = false;
+    on_readable(ec);
+  });
 }
 
-void Connection::on_read(const std::error_code& ec, std::size_t bytes) {
+void Connection::on_readable(const std::error_code& ec) {
   if (closed_ || ec) {
     close();
     return;
   }
   if (writing_) return;  // a timeout answer is being sent; the connection ends after it
+  std::error_code read_ec;
   if (lingering_) {
     // The answer is out; the client's remaining bytes are read and dropped so that closing
     // does not reset the connection before the client has read the answer.
-    lingered_ += bytes;
-    if (lingered_ > kLingerBytes) {
+    std::span<char> sink = worker_.read_buffer();
+    lingered_ += socket_.read_some(asio::buffer(sink.data(), sink.size()), read_ec);
+    if (read_ec != asio::error::would_block && (read_ec || lingered_ > kLingerBytes)) {
       close();
     } else {
       read();
     }
     return;
   }
-  session_.commit(bytes);
-  session_.process();
+  if (session_.has_pending_input()) {
+    // The rest of a request: straight into the session's own buffer.
+    std::span<char> space = session_.prepare(kReadChunk);
+    std::size_t bytes = socket_.read_some(asio::buffer(space.data(), space.size()), read_ec);
+    if (!read_ec) {
+      session_.commit(bytes);
+      session_.process();
+    }
+  } else {
+    std::span<char> buffer = worker_.read_buffer();
+    std::size_t bytes = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), read_ec);
+    if (!read_ec) session_.process({buffer.data(), bytes});
+  }
+  if (read_ec == asio::error::would_block) {
+    read();
+    return;
+  }
+  if (read_ec) {
+    close();
+    return;
+  }
   after_input(Clock::now());
   if (!session_.output().empty()) {
     write();

@@ -34,7 +34,7 @@ class Connection final : public http::Dispatcher {
 
  private:
   void read();
-  void on_read(const std::error_code& ec, std::size_t bytes);
+  void on_readable(const std::error_code& ec);
   void write();
   void on_written(const std::error_code& ec);
   void after_input(Clock::time_point now);

@@ -12,6 +12,7 @@
 #include <list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,6 +50,9 @@ class Worker {
 
   detail::EngineCore& engine() { return engine_; }
   detail::ContextPool& pool() { return pool_; }
+  /// Where this worker's connections read: requests are answered straight from it, so only a
+  /// connection with half a request keeps bytes of its own.
+  std::span<char> read_buffer() { return {read_buffer_.get(), kReadBufferSize}; }
   asio::io_context& io() { return io_; }
   bool shutting_down() const { return shutting_down_; }
   /// A connection finished: the worker destroys it.
@@ -63,6 +67,8 @@ class Worker {
   asio::ip::tcp::acceptor acceptor_{io_};
   asio::steady_timer sweep_timer_{io_};
   asio::steady_timer accept_retry_{io_};
+  static constexpr std::size_t kReadBufferSize = 64 * 1024;
+  std::unique_ptr<char[]> read_buffer_ = std::make_unique_for_overwrite<char[]>(kReadBufferSize);
   detail::ContextPool pool_;
   std::list<std::unique_ptr<Connection>> connections_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
