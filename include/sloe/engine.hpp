@@ -52,6 +52,13 @@ class Engine : public RouterGroup {
   void no_route(Handlers&&... handlers) {
     set_no_route(chain(std::forward<Handlers>(handlers)...));
   }
+  /// Handlers for requests whose path only other methods' routes match, after the global
+  /// middleware; used when EngineOptions::handle_method_not_allowed is on. Without them the
+  /// answer is 405 "405 method not allowed" with an Allow header.
+  template <class... Handlers>
+  void no_method(Handlers&&... handlers) {
+    set_no_method(chain(std::forward<Handlers>(handlers)...));
+  }
   /// Every registered route in registration order.
   std::vector<RouteInfo> routes() const;
 
@@ -97,6 +104,7 @@ class Engine : public RouterGroup {
  private:
   explicit Engine(std::unique_ptr<detail::EngineCore> core);
   void set_no_route(HandlersChain handlers);
+  void set_no_method(HandlersChain handlers);
 
   std::unique_ptr<detail::EngineCore> core_owner_;
 };

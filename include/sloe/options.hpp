@@ -49,6 +49,27 @@ struct EngineOptions {
 
   /// run() stops gracefully on SIGINT and SIGTERM.
   bool handle_signals = true;
+
+  // ---- Routing (Gin's engine flags, with Gin 1.8.1's defaults) ----------------------------
+
+  /// A miss whose path differs from a route only by a trailing slash redirects to the route:
+  /// 301 for GET, 307 for other methods (Gin's RedirectTrailingSlash).
+  bool redirect_trailing_slash = true;
+  /// A miss is retried with the path cleaned and matched case-insensitively; a hit redirects to
+  /// the route's spelling (Gin's RedirectFixedPath).
+  bool redirect_fixed_path = false;
+  /// A miss that another method's route matches answers 405 with an Allow header and runs the
+  /// no_method() handlers (Gin's HandleMethodNotAllowed).
+  bool handle_method_not_allowed = false;
+  /// Route on the path as sent (still percent-encoded) when it holds escapes that decoding would
+  /// change, so "%2F" never splits a segment (Gin's UseRawPath).
+  bool use_raw_path = false;
+  /// With use_raw_path: percent-decode parameter values (as Go's url.QueryUnescape, so '+'
+  /// becomes a space) (Gin's UnescapePathValues).
+  bool unescape_path_values = true;
+  /// Route on the cleaned path: repeated slashes, "." and ".." removed (Gin's
+  /// RemoveExtraSlash).
+  bool remove_extra_slash = false;
 };
 
 }  // namespace sloe

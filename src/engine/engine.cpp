@@ -82,10 +82,19 @@ void EngineCore::set_no_route(HandlersChain handlers) {
   rebuild_no_route_chain();
 }
 
+void EngineCore::set_no_method(HandlersChain handlers) {
+  require_not_frozen("set no_method handlers");
+  no_method_handlers_ = std::move(handlers);
+  rebuild_no_route_chain();
+}
+
 void EngineCore::rebuild_no_route_chain() {
   no_route_chain_ = global_middleware_;
   no_route_chain_.insert(no_route_chain_.end(), no_route_handlers_.begin(),
                          no_route_handlers_.end());
+  no_method_chain_ = global_middleware_;
+  no_method_chain_.insert(no_method_chain_.end(), no_method_handlers_.begin(),
+                          no_method_handlers_.end());
 }
 
 void EngineCore::freeze() {
@@ -311,6 +320,10 @@ Engine::~Engine() = default;
 
 void Engine::set_no_route(HandlersChain handlers) {
   core_->set_no_route(std::move(handlers));
+}
+
+void Engine::set_no_method(HandlersChain handlers) {
+  core_->set_no_method(std::move(handlers));
 }
 
 std::vector<RouteInfo> Engine::routes() const {

@@ -44,6 +44,7 @@ class EngineCore {
   void add_route(std::string_view method, std::string path, HandlersChain handlers);
   void set_global_middleware(HandlersChain handlers);
   void set_no_route(HandlersChain handlers);
+  void set_no_method(HandlersChain handlers);
   /// Ends registration: from now on the tables are read by many threads at once.
   void freeze();
 
@@ -74,6 +75,12 @@ class EngineCore {
   /// Finds the chain for the request (s.chain, s.full_path, s.params): the route's, or the
   /// no-route chain with status 404. Leaves s.chain null when it answered by itself.
   RouteOutcome route(const http::Request& request, ContextState& s);
+  // routing.cpp's miss path: redirects and 405.
+  void redirect_trailing_slash(const http::Request& request, ContextState& s);
+  bool redirect_fixed_path(const http::Request& request, ContextState& s,
+                           const router::Tree& tree);
+  void redirect(const http::Request& request, ContextState& s, std::string_view new_path);
+  std::string allowed_methods(std::string_view path, ContextState& s) const;
   void assign_request_id(const http::Request& request, ContextState& s);
 
   EngineOptions options_;
@@ -83,6 +90,8 @@ class EngineCore {
   HandlersChain global_middleware_;
   HandlersChain no_route_handlers_;
   HandlersChain no_route_chain_;
+  HandlersChain no_method_handlers_;
+  HandlersChain no_method_chain_;
   std::size_t max_params_ = 0;
   std::atomic<bool> frozen_{false};
 
