@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the HTTP benchmark harness for one second per scenario and checks that every server
+# built, started and answered every scenario without errors, and that memory was measured.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+bench/run --quick --out "$out" >"$out/stdout.log" 2>&1 || {
+  tail -30 "$out/stdout.log"
+  echo "bench_quick: bench/run failed"
+  exit 1
+}
+
+passed=0
+failed=0
+check() {  # check DESCRIPTION CONDITION...
+  local what=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAILED: $what"
+  fi
+}
+
+servers=(sloe gin restinio nginx ceiling)
+scenarios=(plaintext json user echo pipelined pipelined-json c1000 close)
+for server in "${servers[@]}"; do
+  for scenario in "${scenarios[@]}"; do
+    row=$(awk -F'\t' -v s="$server" -v c="$scenario" '$1 == s && $2 == c' "$out/results.tsv")
+    check "$server $scenario answered ($row)" \
+      awk -F'\t' '{ exit !($8 == "ok" && $3 > 0 && $5 == 0 && $6 == 0) }' <<<"${row:-x}"
+  done
+  mem=$(awk -F'\t' -v s="$server" '$1 == s' "$out/memory.tsv")
+  check "$server idle-connection memory measured ($mem)" \
+    awk -F'\t' '{ exit !($6 == "ok" && $5 != "") }' <<<"${mem:-x}"
+done
+check "the report has a table" grep -q '^| scenario' "$out/report.md"
+
+echo "bench quick: $passed passed, $failed failed"
+((failed == 0))
