@@ -21,8 +21,8 @@ class Pipe final : public sloe::http::Dispatcher {
   explicit Pipe(sloe::Engine& app) : core_(app.core()), session_(core_.limits(), *this) {
     core_.freeze();
   }
-  bool dispatch(const sloe::http::Request& request, sloe::http::ResponseFraming framing,
-                std::string& out) override {
+  sloe::http::Outcome dispatch(const sloe::http::Request& request,
+                               sloe::http::ResponseFraming framing, std::string& out) override {
     return core_.handle(request, framing, out, pool_, {"127.0.0.1", nullptr});
   }
   // Like a connection: the bytes sit in a read buffer the session does not own.

@@ -32,6 +32,9 @@ struct EngineOptions {
   std::chrono::milliseconds idle_timeout = 60s;
   /// How long a response may wait for the client to read it.
   std::chrono::milliseconds write_timeout = 30s;
+  /// A deadline for every request (0: none). c.scope() is cancelled at it, and a deferred or
+  /// coroutine request still unanswered then gets 503.
+  std::chrono::milliseconds request_timeout{0};
   /// What run() gives in-flight requests when SIGINT/SIGTERM arrives.
   std::chrono::milliseconds shutdown_grace = 10s;
 

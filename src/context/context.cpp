@@ -2,7 +2,10 @@
 
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
+
 #include "context/context_state.hpp"
+#include "context/responder_core.hpp"
 #include "http/url.hpp"
 
 namespace sloe {
@@ -226,7 +229,12 @@ std::string_view Context::trace_id() const {
 const Scope& Context::scope() const {
   check();
   ContextState& s = *state_;
-  if (!s.scope) s.scope = (s.env.lifetime ? *s.env.lifetime : Scope::background()).with_cancel();
+  if (!s.scope) {
+    const Scope& parent = s.env.lifetime ? *s.env.lifetime : Scope::background();
+    s.scope = s.env.request_timeout.count() > 0
+                  ? parent.with_deadline(s.start + s.env.request_timeout)
+                  : parent.with_cancel();
+  }
   return *s.scope;
 }
 
@@ -386,6 +394,21 @@ ContextCopy Context::copy(bool with_body) const {
   return copy;
 }
 
+Responder Context::defer() {
+  detail::ContextAccess::suspend(*this);
+  ContextState& s = *state_;
+  auto core = std::make_shared<detail::ResponderCore>(s.env.host->executor(), *this, s.generation);
+  if (s.env.request_timeout.count() > 0) {
+    std::weak_ptr<detail::ResponderCore> weak = core;
+    auto left = s.start + s.env.request_timeout - std::chrono::steady_clock::now();
+    s.env.host->executor()->post_after(left, [weak] {
+      if (auto late = weak.lock())
+        late->complete(503, "text/plain; charset=utf-8", "request deadline exceeded");
+    });
+  }
+  return Responder(std::make_shared<detail::ResponderOwner>(std::move(core)));
+}
+
 // ---- the engine's side --------------------------------------------------------------------
 
 namespace detail {
@@ -407,6 +430,9 @@ void ContextAccess::begin(Context& c, const http::Request& request, RequestEnv e
 void ContextAccess::end(Context& c) {
   c.live_.store(false, std::memory_order_relaxed);
   ContextState& s = *c.state_;
+  ++s.generation;
+  s.pending = false;
+  s.returned = false;
   if (s.scope) {
     s.scope->cancel();  // like Go's request context: done when the handler returns
     s.scope.reset();
@@ -417,6 +443,47 @@ void ContextAccess::end(Context& c) {
   s.keys.clear();
   s.errors.clear();
   s.scratch.clear();
+}
+
+void ContextAccess::suspend(Context& c) {
+  c.check();
+  ContextState& s = *c.state_;
+  if (s.env.host == nullptr) {
+    throw std::logic_error(
+        "sloe: this request cannot be answered later (deferred and coroutine handlers need a "
+        "sloe server or a sloe::testing::Client)");
+  }
+  if (s.pending) {
+    throw std::logic_error("sloe: the request is already answered later; defer() only once");
+  }
+  s.pending = true;
+  // The request's bytes may sit in a buffer the next read reuses: move them, and the views
+  // the Context derived from them.
+  http::Session::Relocation moved = s.env.host->pin();
+  auto relocate = [&](std::string_view& view) {
+    if (view.data() >= moved.from && view.data() < moved.from + moved.size) {
+      view = {moved.to + (view.data() - moved.from), view.size()};
+    }
+  };
+  if (moved.from != nullptr) {
+    relocate(s.path);
+    for (Param& p : s.params) relocate(p.value);
+  }
+}
+
+void ContextAccess::complete_async(Context& c) {
+  ContextState& s = *c.state_;
+  if (!s.pending) return;
+  s.pending = false;
+  if (s.returned) s.env.finisher->finish(c);
+}
+
+void ContextAccess::fail(Context& c, std::string_view what) {
+  ContextState& s = *c.state_;
+  spdlog::error("sloe: handler for {} {} threw: {}", s.request->method, s.path, what);
+  s.response_headers.clear();
+  s.body.assign("500 internal server error");
+  s.status = 500;
 }
 
 Context& ContextPool::acquire() {

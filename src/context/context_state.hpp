@@ -13,6 +13,8 @@
 
 #include "http/request.hpp"
 #include "http/response.hpp"
+#include "http/session.hpp"
+#include "sloe/async/executor.hpp"
 #include "sloe/context/context.hpp"
 
 namespace sloe::detail {
@@ -34,11 +36,35 @@ class Scratch {
   std::size_t used_ = 0;
 };
 
+/// The connection (or testing client) a request came from, as seen by requests answered later.
+class PendingHost {
+ public:
+  virtual ~PendingHost() = default;
+  /// The late answer was appended to the output; go on with the connection.
+  virtual void resume(bool keep_alive) = 0;
+  /// The request will be answered later: its bytes must outlive this read (Session::pin).
+  virtual http::Session::Relocation pin() = 0;
+  virtual const std::shared_ptr<Executor>& executor() = 0;
+};
+
+class ContextPool;
+
+/// Ends requests answered later (the engine).
+class Finisher {
+ public:
+  virtual ~Finisher() = default;
+  virtual void finish(Context& c) = 0;
+};
+
 /// What the connection knows about the request besides its bytes.
 struct RequestEnv {
   std::string_view remote_ip;
   const std::vector<std::string>* trusted_proxies = nullptr;
   const Scope* lifetime = nullptr;  // the engine's: parent of request scopes and copies' scopes
+  PendingHost* host = nullptr;      // null: this request cannot be answered later
+  ContextPool* pool = nullptr;
+  Finisher* finisher = nullptr;
+  std::chrono::milliseconds request_timeout{0};
 };
 
 inline constexpr int kAbortIndex = 1 << 30;
@@ -62,6 +88,13 @@ struct ContextState {
   http::ResponseHeaders response_headers;
   std::string body;
 
+  // Answering later: the engine's handle() returned pending; complete_async() finishes.
+  bool pending = false;
+  bool returned = false;
+  std::uint64_t generation = 0;  // bumped per request: late answers for an old one are dropped
+  std::string* out = nullptr;
+  http::ResponseFraming framing;
+
   std::vector<std::pair<std::string, std::any>> keys;
   std::vector<Error> errors;
   Scratch scratch;
@@ -74,6 +107,13 @@ struct ContextAccess {
   static void begin(Context& c, const http::Request& request, RequestEnv env);
   /// Ends the request: every later use of `c` throws ContextMisuse.
   static void end(Context& c);
+  /// The answer will come later (defer, coroutine): handle() returns pending.
+  static void suspend(Context& c);
+  /// The later answer is ready (on the Context's thread): finish the request if its handler
+  /// already returned, otherwise handle() finishes it as usual.
+  static void complete_async(Context& c);
+  /// An exception ended a coroutine handler: answer 500 and log it.
+  static void fail(Context& c, std::string_view what);
 };
 
 /// Contexts of one worker thread, reused request after request.

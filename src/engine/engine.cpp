@@ -142,17 +142,21 @@ bool EngineCore::decode_path(const http::Request& request, ContextState& s) {
   return false;
 }
 
-bool EngineCore::handle(const http::Request& request, http::ResponseFraming framing,
-                        std::string& out, ContextPool& pool, RequestEnv env) {
+http::Outcome EngineCore::handle(const http::Request& request, http::ResponseFraming framing,
+                                 std::string& out, ContextPool& pool, RequestEnv env) {
   Context& c = pool.acquire();
   env.lifetime = &lifetime_;
+  env.pool = &pool;
+  env.finisher = this;
+  env.request_timeout = options_.request_timeout;
   ContextAccess::begin(c, request, env);
   ContextState& s = ContextAccess::state(c);
   if (options_.request_ids) assign_request_id(request, s);
 
-  bool keep_alive = framing.keep_alive;
+  s.framing = framing;
+  s.out = &out;
   if (!decode_path(request, s)) {
-    keep_alive = false;
+    s.framing.keep_alive = false;
   } else {
     if (s.params.capacity() < max_params_) s.params.reserve(max_params_);
     RouteOutcome outcome = route(request, s);
@@ -165,16 +169,33 @@ bool EngineCore::handle(const http::Request& request, http::ResponseFraming fram
       s.body.assign(outcome.default_body);
     }
   }
+  if (s.pending) {
+    s.returned = true;
+    return http::Outcome::pending;
+  }
+  return write_answer(c, s) ? http::Outcome::keep_alive : http::Outcome::close;
+}
 
+bool EngineCore::write_answer(Context& c, ContextState& s) {
+  bool keep_alive = s.framing.keep_alive;
   if (http::iequals(s.response_headers.get("Connection"), "close")) {
     keep_alive = false;
     s.response_headers.remove("Connection");
   }
+  http::ResponseFraming framing = s.framing;
   framing.keep_alive = keep_alive;
-  http::serialize(out, s.status, s.response_headers, s.body, framing);
+  http::serialize(*s.out, s.status, s.response_headers, s.body, framing);
+  ContextPool& pool = *s.env.pool;
   ContextAccess::end(c);
   pool.release(c);
   return keep_alive;
+}
+
+void EngineCore::finish(Context& c) {
+  ContextState& s = ContextAccess::state(c);
+  PendingHost* host = s.env.host;
+  bool keep_alive = write_answer(c, s);
+  host->resume(keep_alive);
 }
 
 void EngineCore::start(std::string_view address) {

@@ -15,6 +15,7 @@
 #include "http/request.hpp"
 #include "http/request_parser.hpp"
 #include "http/response.hpp"
+#include "http/session.hpp"
 #include "router/tree.hpp"
 #include "sloe/engine.hpp"
 
@@ -36,7 +37,7 @@ struct Route {
   HandlersChain handlers;
 };
 
-class EngineCore {
+class EngineCore final : public Finisher {
  public:
   explicit EngineCore(EngineOptions options);
   ~EngineCore();
@@ -50,8 +51,10 @@ class EngineCore {
 
   /// Runs the handler chain for `request` on a Context from `pool` and appends the response
   /// to `out`. Never throws. Returns false when the connection must close afterwards.
-  bool handle(const http::Request& request, http::ResponseFraming framing, std::string& out,
-              ContextPool& pool, RequestEnv env);
+  http::Outcome handle(const http::Request& request, http::ResponseFraming framing,
+                       std::string& out, ContextPool& pool, RequestEnv env);
+  /// Serializes a request answered later and hands the connection back to its host.
+  void finish(Context& c) override;
 
   const EngineOptions& options() const { return options_; }
   const http::Limits& limits() const { return limits_; }
@@ -70,6 +73,9 @@ class EngineCore {
   void require_not_frozen(std::string_view what) const;
   void rebuild_no_route_chain();
   void run_chain(Context& c, ContextState& s);
+  /// Appends the Context's answer to the connection's output and returns the Context to its
+  /// pool. Returns whether the connection stays open.
+  bool write_answer(Context& c, ContextState& s);
   /// Percent-decodes the path for routing; answers 400 and returns false when it is malformed.
   bool decode_path(const http::Request& request, ContextState& s);
   /// Finds the chain for the request (s.chain, s.full_path, s.params): the route's, or the
@@ -77,8 +83,7 @@ class EngineCore {
   RouteOutcome route(const http::Request& request, ContextState& s);
   // routing.cpp's miss path: redirects and 405.
   void redirect_trailing_slash(const http::Request& request, ContextState& s);
-  bool redirect_fixed_path(const http::Request& request, ContextState& s,
-                           const router::Tree& tree);
+  bool redirect_fixed_path(const http::Request& request, ContextState& s, const router::Tree& tree);
   void redirect(const http::Request& request, ContextState& s, std::string_view new_path);
   std::string allowed_methods(std::string_view path, ContextState& s) const;
   void assign_request_id(const http::Request& request, ContextState& s);

@@ -229,7 +229,13 @@ int RequestParser::on_message_complete(llhttp_t* p) {
   return HPE_PAUSED;
 }
 
+void RequestParser::rebase(const char* base) {
+  base_ = base;
+  materialize();
+}
+
 void RequestParser::materialize() {
+  headers_.clear();
   for (const HeaderSpan& h : header_spans_) {
     headers_.push_back({view(h.name), trim(h.value.length ? view(h.value) : std::string_view{})});
   }

@@ -26,9 +26,11 @@ std::span<char> Session::prepare(std::size_t min_free) {
   return {buffer_.get() + end_, capacity_ - end_};
 }
 
-std::size_t Session::answer(std::string_view data) {
+std::size_t Session::answer(std::string_view data, bool borrowed) {
   std::size_t done = 0;
+  pinned_ = false;
   while (!closing_ && done < data.size()) {
+    borrowed_rest_ = borrowed ? data.substr(done) : std::string_view{};
     RequestParser::Result result = parser_.parse(data.substr(done));
     if (result == RequestParser::Result::incomplete) {
       if (parser_.take_expect_continue()) output_.append("HTTP/1.1 100 Continue\r\n\r\n");
@@ -43,7 +45,13 @@ std::size_t Session::answer(std::string_view data) {
     ResponseFraming framing{.head_request = request.method_id == kMethodHead,
                             .keep_alive = request.keep_alive && !shutting_down_,
                             .http10 = request.version_minor == 0};
-    bool keep_alive = dispatcher_.dispatch(request, framing, output_) && framing.keep_alive;
+    Outcome outcome = dispatcher_.dispatch(request, framing, output_);
+    borrowed_rest_ = {};
+    if (outcome == Outcome::pending) {
+      waiting_ = true;  // the request's bytes stay where they are until resume()
+      break;
+    }
+    bool keep_alive = outcome == Outcome::keep_alive && framing.keep_alive;
     done += parser_.consumed();
     parser_.next();
     if (!keep_alive) closing_ = true;
@@ -52,8 +60,8 @@ std::size_t Session::answer(std::string_view data) {
 }
 
 void Session::process() {
-  start_ += answer({buffer_.get() + start_, end_ - start_});
-  if (start_ == end_) release_buffer();
+  start_ += answer({buffer_.get() + start_, end_ - start_}, false);
+  if (start_ == end_ && !waiting_) release_buffer();
 }
 
 void Session::process(std::string_view borrowed) {
@@ -64,12 +72,30 @@ void Session::process(std::string_view borrowed) {
     process();
     return;
   }
-  std::string_view rest = borrowed.substr(answer(borrowed));
-  if (rest.empty() || closing_) return;
-  // Part of a request: keep it, the borrowed buffer is reused by the next read.
+  std::string_view rest = borrowed.substr(answer(borrowed, true));
+  if (rest.empty() || closing_ || pinned_) return;
+  // Part of a request: keep its bytes, the borrowed buffer is reused by the next read.
   std::span<char> space = prepare(rest.size());
   std::memcpy(space.data(), rest.data(), rest.size());
   commit(rest.size());
+}
+
+Session::Relocation Session::pin() {
+  if (borrowed_rest_.empty() || pinned_) return {};
+  std::span<char> space = prepare(borrowed_rest_.size());
+  std::memcpy(space.data(), borrowed_rest_.data(), borrowed_rest_.size());
+  commit(borrowed_rest_.size());
+  parser_.rebase(buffer_.get() + start_);
+  pinned_ = true;
+  return {borrowed_rest_.data(), borrowed_rest_.size(), buffer_.get() + start_};
+}
+
+void Session::resume(bool keep_alive) {
+  waiting_ = false;
+  start_ += parser_.consumed();
+  parser_.next();
+  if (!keep_alive) closing_ = true;
+  process();
 }
 
 void Session::begin_shutdown() {

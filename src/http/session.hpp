@@ -3,6 +3,7 @@
 // request order. The net layer drives it over TCP; sloe::testing::Client drives it in memory.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -12,13 +13,20 @@
 
 namespace sloe::http {
 
+/// What became of a dispatched request.
+enum class Outcome : std::uint8_t {
+  keep_alive,  // answered; the connection stays open
+  close,       // answered; the connection closes after it
+  pending,     // answered later (deferred or coroutine handler): Session::resume() follows
+};
+
 /// Answers parsed requests; the engine implements it.
 class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
-  /// Appends exactly one response for `request` to `out`. Returns false when the connection
-  /// must close after it (the framing said so, or the handler asked for it).
-  virtual bool dispatch(const Request& request, ResponseFraming framing, std::string& out) = 0;
+  /// Appends exactly one response for `request` to `out`, now or, when it returns pending,
+  /// later, followed by Session::resume(). A pending request's views stay valid until then.
+  virtual Outcome dispatch(const Request& request, ResponseFraming framing, std::string& out) = 0;
 };
 
 class Session {
@@ -38,6 +46,21 @@ class Session {
   void process(std::string_view borrowed);
   /// Part of a request waits for more bytes in the session's own buffer.
   bool has_pending_input() const { return start_ != end_; }
+  /// A request is being answered later; no input is read or parsed until resume().
+  bool waiting() const { return waiting_; }
+  /// The late answer was appended to output(): go on with the requests behind it.
+  void resume(bool keep_alive);
+
+  /// Where the request being answered moved to, if pin() moved it.
+  struct Relocation {
+    const char* from = nullptr;
+    std::size_t size = 0;
+    const char* to = nullptr;
+  };
+  /// Called while a request is being answered that will be answered later: its bytes (and
+  /// those behind it) move out of the borrowed buffer into the session's own, so they stay
+  /// valid after this read. The request's views are made anew; returns how they moved.
+  Relocation pin();
 
   /// Bytes to send; the transport erases what it wrote.
   std::string& output() { return output_; }
@@ -48,11 +71,12 @@ class Session {
   /// The client took too long: answer 408 and close.
   void time_out();
   /// No byte of a next request has arrived and nothing waits to be sent.
-  bool idle() const { return start_ == end_ && output_.empty(); }
+  bool idle() const { return start_ == end_ && output_.empty() && !waiting_; }
   RequestParser::Phase phase() const { return parser_.phase(); }
 
  private:
-  std::size_t answer(std::string_view data);  // returns the bytes of the requests answered
+  std::size_t answer(std::string_view data,
+                     bool borrowed);  // returns the bytes of the requests answered
   void release_buffer();
 
   RequestParser parser_;
@@ -64,6 +88,10 @@ class Session {
   std::string output_;
   bool closing_ = false;
   bool shutting_down_ = false;
+  bool waiting_ = false;
+  // While answer() works on a borrowed buffer: what is left of it from the current request.
+  std::string_view borrowed_rest_;
+  bool pinned_ = false;
 };
 
 }  // namespace sloe::http

@@ -11,6 +11,7 @@ namespace {
 constexpr std::size_t kReadChunk = 4096;
 constexpr std::size_t kLingerBytes = 64 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr auto kShutdownLingerTime = std::chrono::milliseconds(100);
 }  // namespace
 
 Connection::Connection(Worker& worker, asio::ip::tcp::socket socket)
@@ -28,14 +29,29 @@ void Connection::start(std::list<std::unique_ptr<Connection>>::iterator self) {
   read();
 }
 
-bool Connection::dispatch(const http::Request& request, http::ResponseFraming framing,
-                          std::string& out) {
-  // The next request's header (or body) phase starts afresh: without this a pipelined stream
-  // whose reads never end on a request boundary keeps the first request's phase start, and
-  // is cut off with 408 once header_timeout has passed since that first request.
+http::Outcome Connection::dispatch(const http::Request& request, http::ResponseFraming framing,
+                                   std::string& out) {
+  detail::RequestEnv env{.remote_ip = remote_ip_,
+                         .trusted_proxies = &worker_.engine().options().trusted_proxies,
+                         .host = this};
+  // Each request's header phase is timed on its own (see after_input).
   phase_ = http::RequestParser::Phase::idle;
-  return worker_.engine().handle(request, framing, out, worker_.pool(),
-                                 {remote_ip_, &worker_.engine().options().trusted_proxies});
+  return worker_.engine().handle(request, framing, out, worker_.pool(), env);
+}
+
+const std::shared_ptr<Executor>& Connection::executor() {
+  return worker_.executor();
+}
+
+void Connection::resume(bool keep_alive) {
+  session_.resume(keep_alive);
+  if (closed_) {
+    session_.output().clear();  // the client went away; its late answer has nowhere to go
+    maybe_retire();
+    return;
+  }
+  after_input(Clock::now());
+  if (!writing_) proceed();
 }
 
 void Connection::read() {
@@ -89,11 +105,18 @@ void Connection::on_readable(const std::error_code& ec) {
     return;
   }
   after_input(Clock::now());
+  proceed();
+}
+
+void Connection::proceed() {
   if (!session_.output().empty()) {
     write();
+  } else if (session_.waiting()) {
+    // A handler answers later; resume() carries on. No read meanwhile: the request's bytes
+    // must stay where they are.
   } else if (session_.closing()) {
     close();
-  } else {
+  } else if (!reading_) {
     read();
   }
 }
@@ -101,7 +124,8 @@ void Connection::on_readable(const std::error_code& ec) {
 void Connection::write() {
   writing_ = true;
   deadline_ = Clock::now() + worker_.engine().options().write_timeout;
-  asio::async_write(socket_, asio::buffer(session_.output()),
+  in_flight_.swap(session_.output());
+  asio::async_write(socket_, asio::buffer(in_flight_),
                     [this](const std::error_code& ec, std::size_t) {
                       writing_ = false;
                       on_written(ec);
@@ -113,18 +137,22 @@ void Connection::on_written(const std::error_code& ec) {
     close();
     return;
   }
-  session_.output().clear();
+  in_flight_.clear();
+  if (!session_.output().empty()) {  // a late answer arrived while writing
+    write();
+    return;
+  }
   if (worker_.shutting_down()) session_.begin_shutdown();
-  if (session_.closing()) {
+  if (session_.closing() && !session_.waiting()) {
     std::error_code ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     lingering_ = true;
-    deadline_ = Clock::now() + kLingerTime;
+    deadline_ = Clock::now() + (worker_.shutting_down() ? kShutdownLingerTime : kLingerTime);
     if (!reading_) read();
     return;
   }
   after_input(Clock::now());
-  if (!reading_) read();
+  proceed();
 }
 
 void Connection::after_input(Clock::time_point now) {
@@ -144,7 +172,8 @@ void Connection::after_input(Clock::time_point now) {
 }
 
 void Connection::check_deadline(Clock::time_point now) {
-  if (closed_ || now < deadline_) return;
+  // A request answered later has its own deadline (EngineOptions::request_timeout).
+  if (closed_ || now < deadline_ || session_.waiting()) return;
   if (!writing_ && !lingering_ && phase_ != http::RequestParser::Phase::idle) {
     session_.time_out();
     write();
@@ -154,6 +183,7 @@ void Connection::check_deadline(Clock::time_point now) {
 }
 
 void Connection::begin_shutdown() {
+  if (lingering_) deadline_ = std::min(deadline_, Clock::now() + kShutdownLingerTime);
   session_.begin_shutdown();
   if (session_.closing() && !writing_) close();
 }
@@ -169,7 +199,10 @@ void Connection::close(bool forced) {
 }
 
 void Connection::maybe_retire() {
-  if (closed_ && !reading_ && !writing_) worker_.retire(this, forced_);  // destroys *this
+  // A request answered later still refers to this connection: wait for its answer.
+  if (closed_ && !reading_ && !writing_ && !session_.waiting()) {
+    worker_.retire(this, forced_);  // destroys *this
+  }
 }
 
 }  // namespace sloe::net

@@ -9,21 +9,25 @@
 #include <memory>
 #include <string>
 
+#include "context/context_state.hpp"
 #include "http/session.hpp"
 
 namespace sloe::net {
 
 class Worker;
 
-class Connection final : public http::Dispatcher {
+class Connection final : public http::Dispatcher, public detail::PendingHost {
  public:
   using Clock = std::chrono::steady_clock;
 
   Connection(Worker& worker, asio::ip::tcp::socket socket);
   void start(std::list<std::unique_ptr<Connection>>::iterator self);
 
-  bool dispatch(const http::Request& request, http::ResponseFraming framing,
-                std::string& out) override;
+  http::Outcome dispatch(const http::Request& request, http::ResponseFraming framing,
+                         std::string& out) override;
+  void resume(bool keep_alive) override;
+  http::Session::Relocation pin() override { return session_.pin(); }
+  const std::shared_ptr<Executor>& executor() override;
 
   /// Called by the worker's sweep: closes the connection when its deadline passed.
   void check_deadline(Clock::time_point now);
@@ -38,12 +42,15 @@ class Connection final : public http::Dispatcher {
   void write();
   void on_written(const std::error_code& ec);
   void after_input(Clock::time_point now);
+  /// After input or a late answer: write what is ready, or close, or read on.
+  void proceed();
   void maybe_retire();
 
   Worker& worker_;
   asio::ip::tcp::socket socket_;
   http::Session session_;
   std::string remote_ip_;
+  std::string in_flight_;  // being written; the session's output keeps growing meanwhile
   std::list<std::unique_ptr<Connection>>::iterator self_;
   Clock::time_point deadline_;
   Clock::time_point phase_started_;

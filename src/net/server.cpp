@@ -5,6 +5,7 @@
 
 #include <asio/post.hpp>
 #include <asio/socket_base.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "engine/engine_core.hpp"
 #include "net/connection.hpp"
@@ -13,6 +14,26 @@ namespace sloe::net {
 
 namespace {
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
+}
+
+void WorkerExecutor::post(std::function<void()> fn) {
+  std::lock_guard lock(mutex_);
+  if (io_) asio::post(*io_, std::move(fn));
+}
+
+void WorkerExecutor::post_after(std::chrono::steady_clock::duration delay,
+                                std::function<void()> fn) {
+  std::lock_guard lock(mutex_);
+  if (!io_) return;
+  auto timer = std::make_shared<asio::steady_timer>(*io_, delay);
+  timer->async_wait([timer, fn = std::move(fn)](const std::error_code& ec) {
+    if (!ec) fn();
+  });
+}
+
+void WorkerExecutor::stop() {
+  std::lock_guard lock(mutex_);
+  io_ = nullptr;
 }
 
 Worker::Worker(detail::EngineCore& engine) : engine_(engine) {}
@@ -40,7 +61,11 @@ void Worker::run_thread() {
   work_.emplace(io_.get_executor());
   accept();
   sweep();
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] {
+    detail::set_this_thread_executor(executor_);
+    io_.run();
+    detail::set_this_thread_executor(nullptr);
+  });
 }
 
 void Worker::accept() {
@@ -104,10 +129,17 @@ void Worker::force_close() {
 }
 
 void Worker::stop_and_join() {
+  static_cast<WorkerExecutor&>(*executor_).stop();
   asio::post(io_, [this] {
     sweep_timer_.cancel();
     work_.reset();
   });
+  // Timers of requests answered later (a coroutine's sleep_for) may still be pending: give them
+  // a moment, then stop the loop regardless.
+  for (int i = 0; i < 100 && !io_.stopped(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  io_.stop();
   if (thread_.joinable()) thread_.join();
 }
 

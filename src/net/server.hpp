@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "context/context_state.hpp"
+#include "sloe/async/executor.hpp"
 #include "sloe/engine.hpp"
 
 namespace sloe::detail {
@@ -27,6 +29,19 @@ class EngineCore;
 namespace sloe::net {
 
 class Connection;
+
+/// Runs work on a worker's thread for requests answered later; a no-op once the worker stopped.
+class WorkerExecutor final : public Executor {
+ public:
+  explicit WorkerExecutor(asio::io_context& io) : io_(&io) {}
+  void post(std::function<void()> fn) override;
+  void post_after(std::chrono::steady_clock::duration delay, std::function<void()> fn) override;
+  void stop();
+
+ private:
+  std::mutex mutex_;
+  asio::io_context* io_;
+};
 
 /// One event loop on one thread. Owns its connections; everything here runs on that thread
 /// except the atomics.
@@ -50,6 +65,7 @@ class Worker {
 
   detail::EngineCore& engine() { return engine_; }
   detail::ContextPool& pool() { return pool_; }
+  const std::shared_ptr<Executor>& executor() { return executor_; }
   /// Where this worker's connections read: requests are answered straight from it, so only a
   /// connection with half a request keeps bytes of its own.
   std::span<char> read_buffer() { return {read_buffer_.get(), kReadBufferSize}; }
@@ -64,6 +80,7 @@ class Worker {
 
   detail::EngineCore& engine_;
   asio::io_context io_{1};
+  std::shared_ptr<Executor> executor_ = std::make_shared<WorkerExecutor>(io_);
   asio::ip::tcp::acceptor acceptor_{io_};
   asio::steady_timer sweep_timer_{io_};
   asio::steady_timer accept_retry_{io_};

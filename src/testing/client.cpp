@@ -2,7 +2,10 @@
 
 #include <llhttp.h>
 
+#include <condition_variable>
 #include <deque>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "engine/engine_core.hpp"
@@ -84,21 +87,82 @@ class ResponseReader {
 
 }  // namespace
 
-struct Client::Impl final : http::Dispatcher {
+// The Client's stand-in for a worker's event loop: work posted by requests answered later
+// runs on the thread that called the Client, while it waits for their answers.
+class ClientExecutor final : public Executor {
+ public:
+  void post(std::function<void()> fn) override {
+    std::lock_guard lock(mutex_);
+    ready_.push_back(std::move(fn));
+    wake_.notify_one();
+  }
+  void post_after(std::chrono::steady_clock::duration delay, std::function<void()> fn) override {
+    std::lock_guard lock(mutex_);
+    timed_.emplace(std::chrono::steady_clock::now() + delay, std::move(fn));
+    wake_.notify_one();
+  }
+  /// Runs posted work until `done()`; false when `limit` passed first.
+  template <class Done>
+  bool run_until(Done done, std::chrono::steady_clock::duration limit) {
+    auto give_up = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      std::unique_lock lock(mutex_);
+      auto now = std::chrono::steady_clock::now();
+      while (!timed_.empty() && timed_.begin()->first <= now) {
+        ready_.push_back(std::move(timed_.begin()->second));
+        timed_.erase(timed_.begin());
+      }
+      if (!ready_.empty()) {
+        std::function<void()> fn = std::move(ready_.front());
+        ready_.pop_front();
+        lock.unlock();
+        fn();
+        continue;
+      }
+      if (now >= give_up) return false;
+      auto until = timed_.empty() ? give_up : std::min(give_up, timed_.begin()->first);
+      wake_.wait_until(lock, until);
+    }
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> ready_;
+  std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> timed_;
+};
+
+struct Client::Impl final : http::Dispatcher, detail::PendingHost {
   Impl(detail::EngineCore& engine, std::string remote_ip)
       : engine(engine), remote_ip(std::move(remote_ip)) {}
 
-  bool dispatch(const http::Request& request, http::ResponseFraming framing,
-                std::string& out) override {
+  http::Outcome dispatch(const http::Request& request, http::ResponseFraming framing,
+                         std::string& out) override {
     head_flags.push_back(framing.head_request);
-    return engine.handle(request, framing, out, pool,
-                         {remote_ip, &engine.options().trusted_proxies});
+    detail::RequestEnv env{
+        .remote_ip = remote_ip, .trusted_proxies = &engine.options().trusted_proxies, .host = this};
+    return engine.handle(request, framing, out, pool, env);
+  }
+  void resume(bool keep_alive) override { session->resume(keep_alive); }
+  http::Session::Relocation pin() override { return session->pin(); }
+  const std::shared_ptr<Executor>& executor() override { return executor_; }
+
+  void wait_for_late_answers() {
+    auto& loop = static_cast<ClientExecutor&>(*executor_);
+    if (!loop.run_until([this] { return !session->waiting(); }, std::chrono::seconds(30))) {
+      throw std::runtime_error(
+          "sloe::testing::Client: a request answered later (defer/coroutine) got no answer "
+          "within 30 s");
+    }
   }
 
   detail::EngineCore& engine;
   std::string remote_ip;
   detail::ContextPool pool;
   std::deque<bool> head_flags;
+  std::shared_ptr<Executor> executor_ = std::make_shared<ClientExecutor>();
+  http::Session* session = nullptr;
 };
 
 Client::Client(Engine& app, std::string remote_ip)
@@ -111,9 +175,17 @@ Client::~Client() = default;
 Exchange Client::raw(std::string_view bytes) {
   impl_->head_flags.clear();
   http::Session session(impl_->engine.limits(), *impl_);
+  impl_->session = &session;
+  std::shared_ptr<Executor> outer = detail::this_thread_executor();
+  detail::set_this_thread_executor(impl_->executor());
+  struct Restore {
+    std::shared_ptr<Executor> executor;
+    ~Restore() { detail::set_this_thread_executor(std::move(executor)); }
+  } restore{outer};
   Exchange exchange;
-  // Feed in read-sized pieces, as a socket would.
+  // Feed in read-sized pieces, as a socket would; wait for late answers like a connection.
   while (!bytes.empty() && !session.closing()) {
+    if (session.waiting()) impl_->wait_for_late_answers();
     std::span<char> space = session.prepare(4096);
     std::size_t n = std::min(space.size(), bytes.size());
     std::copy_n(bytes.data(), n, space.data());
@@ -121,6 +193,7 @@ Exchange Client::raw(std::string_view bytes) {
     session.commit(n);
     session.process();
   }
+  if (session.waiting()) impl_->wait_for_late_answers();
   exchange.closed = session.closing();
   ResponseReader reader(std::move(impl_->head_flags));
   exchange.responses = reader.read(session.output());

@@ -24,6 +24,7 @@
 #include "sloe/context/context_copy.hpp"
 #include "sloe/context/handler.hpp"
 #include "sloe/context/json.hpp"
+#include "sloe/context/responder.hpp"
 #include "sloe/errors.hpp"
 
 namespace sloe {
@@ -163,6 +164,11 @@ class Context {
   /// An owning snapshot of the request that is safe on any thread and after the response
   /// (Gin's `c.Copy()`). `with_body` copies the request body too.
   ContextCopy copy(bool with_body = false) const;
+
+  /// Answers later, from any thread: the request stays open after the handler returns until
+  /// the returned Responder answers (see sloe::Responder). The Context itself stays bound to
+  /// its worker thread; give other threads `c.copy()` and the Responder.
+  Responder defer();
 
  private:
   friend class detail::ContextPool;

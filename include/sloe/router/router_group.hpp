@@ -87,7 +87,7 @@ class RouterGroup {
   static HandlersChain chain(Handlers&&... handlers) {
     HandlersChain result;
     result.reserve(sizeof...(Handlers));
-    (result.emplace_back(std::forward<Handlers>(handlers)), ...);
+    (result.push_back(detail::to_handler(std::forward<Handlers>(handlers))), ...);
     return result;
   }
 

@@ -1,0 +1,82 @@
+#include "sloe/context/responder.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "context/context_state.hpp"
+#include "context/responder_core.hpp"
+
+namespace sloe {
+
+namespace detail {
+
+bool ResponderCore::complete(int code, std::string_view content_type, std::string_view text) {
+  {
+    std::lock_guard lock(mutex);
+    if (answered) {
+      spdlog::warn("sloe: a deferred request was answered twice; the second answer ({}) is ignored",
+                   code);
+      return false;
+    }
+    answered = true;
+    status = code;
+    if (!content_type.empty()) headers.emplace_back("Content-Type", content_type);
+    body.assign(text);
+  }
+  executor->post([self = shared_from_this()] { self->deliver(); });
+  return true;
+}
+
+void ResponderCore::deliver() {
+  ContextState& s = ContextAccess::state(*context);
+  if (s.generation != generation || !s.pending) return;  // the request ended meanwhile
+  s.status = status;
+  for (const auto& [name, value] : headers) s.response_headers.set(name, value);
+  s.body = std::move(body);
+  ContextAccess::complete_async(*context);
+}
+
+ResponderOwner::~ResponderOwner() {
+  bool answered;
+  {
+    std::lock_guard lock(core->mutex);
+    answered = core->answered;
+  }
+  if (!answered) {
+    spdlog::error(
+        "sloe: a deferred request's Responder was dropped without answering; "
+        "answering 500");
+    core->complete(500, "text/plain; charset=utf-8", "500 internal server error");
+  }
+}
+
+}  // namespace detail
+
+Responder& Responder::header(std::string_view name, std::string_view value) {
+  std::lock_guard lock(owner_->core->mutex);
+  if (!owner_->core->answered) owner_->core->headers.emplace_back(name, value);
+  return *this;
+}
+
+bool Responder::string(int code, std::string_view text) {
+  return owner_->core->complete(code, "text/plain; charset=utf-8", text);
+}
+
+bool Responder::json(int code, const sloe::json& value) {
+  return owner_->core->complete(code, "application/json; charset=utf-8",
+                                value.dump(-1, ' ', false, sloe::json::error_handler_t::replace));
+}
+
+bool Responder::data(int code, std::string_view content_type, std::string_view bytes) {
+  return owner_->core->complete(code, content_type, bytes);
+}
+
+bool Responder::status(int code) {
+  return owner_->core->complete(code, {}, {});
+}
+
+bool Responder::answered() const {
+  std::lock_guard lock(owner_->core->mutex);
+  return owner_->core->answered;
+}
+
+}  // namespace sloe
