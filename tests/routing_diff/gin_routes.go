@@ -3,7 +3,8 @@
 // memory, and prints one JSON result per line: status, Location, matched route and params.
 //
 // Built offline against Debian's golang-github-gin-gonic-gin-dev:
-//   GO111MODULE=off GOPATH=/usr/share/gocode go build -o gin_routes gin_routes.go
+//
+//	GO111MODULE=off GOPATH=/usr/share/gocode go build -o gin_routes gin_routes.go
 package main
 
 import (
