@@ -4,6 +4,8 @@
 
 #include <sloe/sloe.hpp>
 
+#include "../async/async_routes.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -81,6 +83,8 @@ int main(int argc, char** argv) {
   v1.get("/hello",
          [](sloe::Context& c) { c.string(200, "hello {}", c.default_query("name", "world")); });
   v1.post("/items", [](sloe::Context& c) { c.status(201); });
+
+  demo::add_async_routes(app);  // /async/:id, /coro/:id, /deferred/:id
 
   try {
     app.run(flags.listen);

@@ -167,50 +167,54 @@ inline auto sleep_for(const Scope& scope, std::chrono::steady_clock::duration du
 /// Runs `fn(scope)` (or `fn()`) on `pool` and resumes on this worker thread with its result or
 /// its exception. The worker serves other requests meanwhile. Throws sloe::TaskQueueFull like
 /// TaskPool::spawn when the pool's queue is full.
-template <class Fn>
-auto offload(TaskPool& pool, Scope scope, Fn fn) {
+template <class F>
+auto offload(TaskPool& pool, const Scope& scope, F&& function) {
+  // Taken by reference and moved to the heap at once: GCC 12 may copy by-value arguments and
+  // awaiters inside a coroutine frame bytewise, which breaks short strings in the closure.
+  using Fn = std::decay_t<F>;
   using Result = std::conditional_t<std::is_invocable_v<Fn&, const Scope&>,
                                     std::invoke_result<Fn&, const Scope&>, std::invoke_result<Fn&>>;
   using R = typename Result::type;
   struct State {
+    explicit State(Fn f) : fn(std::move(f)) {}
+    Fn fn;
     std::optional<std::conditional_t<std::is_void_v<R>, bool, R>> value;
     std::exception_ptr error;
   };
   struct Offload {
-    TaskPool& pool;
+    TaskPool* pool;
     Scope scope;
-    Fn fn;
-    std::shared_ptr<State> state = std::make_shared<State>();
+    std::shared_ptr<State> state;
 
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> handle) {
       std::shared_ptr<Executor> executor = detail::require_executor();
-      pool.spawn(TaskInfo{}, scope,
-                 [fn = std::move(fn), state = state, executor, handle](const Scope& s) mutable {
-                   try {
-                     if constexpr (std::is_void_v<R>) {
-                       if constexpr (std::is_invocable_v<Fn&, const Scope&>)
-                         fn(s);
-                       else
-                         fn();
-                       state->value.emplace(true);
-                     } else if constexpr (std::is_invocable_v<Fn&, const Scope&>) {
-                       state->value.emplace(fn(s));
-                     } else {
-                       state->value.emplace(fn());
-                     }
-                   } catch (...) {
-                     state->error = std::current_exception();
-                   }
-                   executor->post([handle] { handle.resume(); });
-                 });
+      pool->spawn(TaskInfo{}, scope, [state = state, executor, handle](const Scope& s) {
+        try {
+          if constexpr (std::is_void_v<R>) {
+            if constexpr (std::is_invocable_v<Fn&, const Scope&>) {
+              state->fn(s);
+            } else {
+              state->fn();
+            }
+            state->value.emplace(true);
+          } else if constexpr (std::is_invocable_v<Fn&, const Scope&>) {
+            state->value.emplace(state->fn(s));
+          } else {
+            state->value.emplace(state->fn());
+          }
+        } catch (...) {
+          state->error = std::current_exception();
+        }
+        executor->post([handle] { handle.resume(); });
+      });
     }
     R await_resume() {
       if (state->error) std::rethrow_exception(state->error);
       if constexpr (!std::is_void_v<R>) return std::move(*state->value);
     }
   };
-  return Offload{pool, std::move(scope), std::move(fn)};
+  return Offload{&pool, scope, std::make_shared<State>(Fn(std::forward<F>(function)))};
 }
 
 }  // namespace sloe
