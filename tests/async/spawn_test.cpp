@@ -2,9 +2,10 @@
 // work into its logs, scopes that outlive the response, and the drain at shutdown.
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <sloe/sloe.hpp>
 #include <sloe/testing/client.hpp>
+
+#include "../support/captured_log.hpp"
 
 #include <atomic>
 #include <latch>
@@ -18,22 +19,7 @@ using sloe::Context;
 using sloe::ContextCopy;
 using sloe::testing::Client;
 
-class CapturedLog {
- public:
-  CapturedLog() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink));
-  }
-  ~CapturedLog() { spdlog::set_default_logger(previous_); }
-  std::string text() {
-    spdlog::default_logger()->flush();
-    return stream_.str();
-  }
-
- private:
-  std::shared_ptr<spdlog::logger> previous_;
-  std::ostringstream stream_;
-};
+using sloe::test::CapturedLog;
 
 TEST(RequestId, SaneClientIdsAreKeptOthersAreGenerated) {
   sloe::Engine app;

@@ -1,8 +1,9 @@
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <sloe/sloe.hpp>
 #include <sloe/testing/client.hpp>
+
+#include "../support/captured_log.hpp"
 
 #include <sstream>
 
@@ -11,20 +12,7 @@ namespace {
 using sloe::Context;
 using sloe::testing::Client;
 
-// Routes spdlog's default logger into a string for the test's lifetime.
-class CapturedLog {
- public:
-  CapturedLog() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink));
-  }
-  ~CapturedLog() { spdlog::set_default_logger(previous_); }
-  std::string text() const { return stream_.str(); }
-
- private:
-  std::shared_ptr<spdlog::logger> previous_;
-  std::ostringstream stream_;
-};
+using sloe::test::CapturedLog;
 
 TEST(Logger, OneAccessLinePerRequest) {
   CapturedLog log;
