@@ -36,11 +36,4 @@ std::string_view Request::header(std::string_view name) const {
   return {};
 }
 
-bool Request::has_header(std::string_view name) const {
-  for (const Header& h : headers) {
-    if (iequals(h.name, name)) return true;
-  }
-  return false;
-}
-
 }  // namespace sloe::http

@@ -39,7 +39,6 @@ struct Request {
 
   /// The first header with this name (case-insensitive), empty when absent.
   std::string_view header(std::string_view name) const;
-  bool has_header(std::string_view name) const;
 };
 
 bool iequals(std::string_view a, std::string_view b);

@@ -49,8 +49,6 @@ class RequestParser {
   Phase phase() const { return phase_; }
   /// The headers asked for `100-continue` and the body has not started; cleared by the call.
   bool take_expect_continue();
-  /// The request asked to switch protocols (Upgrade or CONNECT); sloe answers it and closes.
-  bool upgrade() const { return upgrade_; }
 
  private:
   struct Span {
@@ -88,7 +86,7 @@ class RequestParser {
   Phase phase_ = Phase::idle;
   Last last_ = Last::none;
   bool expect_continue_ = false;
-  bool upgrade_ = false;
+  bool upgrade_ = false;  // Upgrade or CONNECT: sloe answers it and closes
   bool chunked_ = false;
   bool has_content_length_ = false;
   std::uint8_t host_count_ = 0;
