@@ -459,7 +459,7 @@ void ContextAccess::suspend(Context& c) {
   s.pending = true;
   // The request's bytes may sit in a buffer the next read reuses: move them, and the views
   // the Context derived from them.
-  http::Session::Relocation moved = s.env.host->pin();
+  http::Session::Relocation moved = s.env.host->pin(c);
   auto relocate = [&](std::string_view& view) {
     if (view.data() >= moved.from && view.data() < moved.from + moved.size) {
       view = {moved.to + (view.data() - moved.from), view.size()};

@@ -42,8 +42,9 @@ class PendingHost {
   virtual ~PendingHost() = default;
   /// The late answer was appended to the output; go on with the connection.
   virtual void resume(bool keep_alive) = 0;
-  /// The request will be answered later: its bytes must outlive this read (Session::pin).
-  virtual http::Session::Relocation pin() = 0;
+  /// `waiting` will be answered later: its bytes must outlive this read (Session::pin), and
+  /// its scope is cancelled if the client goes away meanwhile.
+  virtual http::Session::Relocation pin(Context& waiting) = 0;
   virtual const std::shared_ptr<Executor>& executor() = 0;
 };
 

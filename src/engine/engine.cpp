@@ -262,7 +262,9 @@ ShutdownReport EngineCore::shutdown(std::chrono::milliseconds grace) {
   if (!shutdown_report_) {
     stop_requested_.store(true);
     auto started = std::chrono::steady_clock::now();
-    ShutdownReport report = server_ ? server_->stop(grace) : ShutdownReport{};
+    // Requests still waiting when the grace period ends are cancelled through their scopes.
+    ShutdownReport report =
+        server_ ? server_->stop(grace, [this] { lifetime_.cancel(); }) : ShutdownReport{};
     // Background work gets what is left of the grace period, then its scopes are cancelled.
     std::call_once(tasks_once_, [] {});  // no pool is started just to be drained
     if (tasks_) {

@@ -1,6 +1,9 @@
 #include "net/connection.hpp"
 
+#include <sys/socket.h>
+
 #include <asio/write.hpp>
+#include <cerrno>
 
 #include "engine/engine_core.hpp"
 #include "net/server.hpp"
@@ -44,6 +47,7 @@ const std::shared_ptr<Executor>& Connection::executor() {
 }
 
 void Connection::resume(bool keep_alive) {
+  waiting_context_ = nullptr;
   session_.resume(keep_alive);
   if (closed_) {
     session_.output().clear();  // the client went away; its late answer has nowhere to go
@@ -70,6 +74,10 @@ void Connection::on_readable(const std::error_code& ec) {
     return;
   }
   if (writing_) return;  // a timeout answer is being sent; the connection ends after it
+  if (session_.waiting()) {
+    check_hangup();
+    return;
+  }
   std::error_code read_ec;
   if (lingering_) {
     // The answer is out; the client's remaining bytes are read and dropped so that closing
@@ -112,8 +120,9 @@ void Connection::proceed() {
   if (!session_.output().empty()) {
     write();
   } else if (session_.waiting()) {
-    // A handler answers later; resume() carries on. No read meanwhile: the request's bytes
-    // must stay where they are.
+    // A handler answers later and resume() carries on. Nothing is read meanwhile (the
+    // request's bytes must stay where they are), but a hang-up is noticed.
+    if (!reading_) read();
   } else if (session_.closing()) {
     close();
   } else if (!reading_) {
@@ -169,6 +178,19 @@ void Connection::after_input(Clock::time_point now) {
   }
   deadline_ = phase_started_ + (phase == http::RequestParser::Phase::body ? options.body_timeout
                                                                           : options.header_timeout);
+}
+
+void Connection::check_hangup() {
+  char byte;
+  ssize_t peeked = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK);
+  if (peeked > 0) return;  // the next pipelined request: read after resume()
+  if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+    read();
+    return;
+  }
+  // The client went away: work for it can stop. Its late answer is dropped in resume().
+  if (waiting_context_ != nullptr) waiting_context_->scope().cancel();
+  close();
 }
 
 void Connection::check_deadline(Clock::time_point now) {

@@ -26,7 +26,10 @@ class Connection final : public http::Dispatcher, public detail::PendingHost {
   http::Outcome dispatch(const http::Request& request, http::ResponseFraming framing,
                          std::string& out) override;
   void resume(bool keep_alive) override;
-  http::Session::Relocation pin() override { return session_.pin(); }
+  http::Session::Relocation pin(Context& waiting) override {
+    waiting_context_ = &waiting;
+    return session_.pin();
+  }
   const std::shared_ptr<Executor>& executor() override;
 
   /// Called by the worker's sweep: closes the connection when its deadline passed.
@@ -42,6 +45,8 @@ class Connection final : public http::Dispatcher, public detail::PendingHost {
   void write();
   void on_written(const std::error_code& ec);
   void after_input(Clock::time_point now);
+  /// While a request is answered later: did the client hang up? Then its scope is cancelled.
+  void check_hangup();
   /// After input or a late answer: write what is ready, or close, or read on.
   void proceed();
   void maybe_retire();
@@ -50,7 +55,10 @@ class Connection final : public http::Dispatcher, public detail::PendingHost {
   asio::ip::tcp::socket socket_;
   http::Session session_;
   std::string remote_ip_;
-  std::string in_flight_;  // being written; the session's output keeps growing meanwhile
+  std::string in_flight_;
+  Context* waiting_context_ =
+      nullptr;  // the request answered later, while session_.waiting()  // being written; the
+                // session's output keeps growing meanwhile
   std::list<std::unique_ptr<Connection>>::iterator self_;
   Clock::time_point deadline_;
   Clock::time_point phase_started_;

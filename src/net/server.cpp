@@ -146,7 +146,7 @@ void Worker::stop_and_join() {
 Server::Server(detail::EngineCore& engine) : engine_(engine) {}
 
 Server::~Server() {
-  if (!stopped_) stop(std::chrono::milliseconds(0));
+  if (!stopped_) stop(std::chrono::milliseconds(0), [] {});
 }
 
 void Server::start(const std::string& host, std::uint16_t port) {
@@ -165,7 +165,8 @@ void Server::start(const std::string& host, std::uint16_t port) {
                address.is_v6() ? "[" + host + "]" : host, port_, threads, threads == 1 ? "" : "s");
 }
 
-ShutdownReport Server::stop(std::chrono::milliseconds grace) {
+ShutdownReport Server::stop(std::chrono::milliseconds grace,
+                            const std::function<void()>& grace_over) {
   stopped_ = true;
   auto started = std::chrono::steady_clock::now();
   // The report counts what this shutdown closed, not earlier closes (idle or write timeouts).
@@ -181,8 +182,15 @@ ShutdownReport Server::stop(std::chrono::milliseconds grace) {
     for (auto& worker : workers_) total += worker->open_connections();
     return total;
   };
-  while (open() > 0 && std::chrono::steady_clock::now() - started < grace) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto wait_until_closed = [&](std::chrono::steady_clock::time_point deadline) {
+    while (open() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  };
+  wait_until_closed(started + grace);
+  if (open() > 0) {
+    grace_over();
+    wait_until_closed(std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
   }
   for (auto& worker : workers_) worker->force_close();
   ShutdownReport report;

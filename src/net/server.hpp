@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -105,7 +106,9 @@ class Server {
   /// address cannot be bound.
   void start(const std::string& host, std::uint16_t port);
   std::uint16_t port() const { return port_; }
-  ShutdownReport stop(std::chrono::milliseconds grace);
+  /// Graceful stop; when connections are still busy after `grace`, `grace_over` runs (the
+  /// engine cancels its scopes so that waiting handlers can finish) and they get a moment more.
+  ShutdownReport stop(std::chrono::milliseconds grace, const std::function<void()>& grace_over);
 
  private:
   detail::EngineCore& engine_;

@@ -145,7 +145,7 @@ struct Client::Impl final : http::Dispatcher, detail::PendingHost {
     return engine.handle(request, framing, out, pool, env);
   }
   void resume(bool keep_alive) override { session->resume(keep_alive); }
-  http::Session::Relocation pin() override { return session->pin(); }
+  http::Session::Relocation pin(Context&) override { return session->pin(); }
   const std::shared_ptr<Executor>& executor() override { return executor_; }
 
   void wait_for_late_answers() {

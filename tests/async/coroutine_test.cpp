@@ -95,6 +95,30 @@ TEST(Coroutine, DeadlineCancelsTheWait) {
   EXPECT_NE(r.json()["reason"].get<std::string>().find("deadline"), std::string::npos);
 }
 
+TEST(Coroutine, ClientThatGoesAwayCancelsTheWait) {
+  sloe::EngineOptions options;
+  options.threads = 1;
+  sloe::Engine app(options);
+  std::atomic<int> finished{0};
+  std::atomic<bool> woke_early{false};
+  app.get("/wait", [&](Context& c) -> sloe::Task<> {
+    bool slept = co_await sloe::sleep_for(c.scope(), 30s);
+    woke_early = !slept;
+    finished.fetch_add(1);
+    c.string(200, "too late");
+  });
+  app.start("127.0.0.1:0");
+  {
+    sloe::test::RawSocket gone(app.port());
+    gone.send("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::this_thread::sleep_for(50ms);
+  }
+  for (int i = 0; i < 400 && finished.load() == 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(finished.load(), 1);
+  EXPECT_TRUE(woke_early.load());
+  app.shutdown(1s);
+}
+
 TEST(Coroutine, ShutdownCancelsAWaitingCoroutine) {
   sloe::EngineOptions options;
   options.threads = 1;

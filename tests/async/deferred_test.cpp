@@ -4,6 +4,8 @@
 #include <sloe/sloe.hpp>
 #include <sloe/testing/client.hpp>
 
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "../net/raw_socket.hpp"
@@ -129,32 +131,46 @@ TEST(Deferred, OverRealSocketsWithPipeliningAndShutdown) {
   EXPECT_EQ(report.connections_forced, 0u);
 }
 
-TEST(Deferred, ClientThatGoesAwayDoesNotCrashTheServer) {
+TEST(Deferred, ClientThatGoesAwayCancelsTheRequestScope) {
   sloe::EngineOptions options;
   options.threads = 1;
   sloe::Engine app(options);
-  std::atomic<int> answered{0};
+  std::mutex mutex;
+  std::optional<sloe::Responder> answer;
+  sloe::Scope request_scope;
+  std::atomic<bool> deferred{false};
   app.get("/slow", [&](Context& c) {
-    std::thread([r = c.defer(), &answered]() mutable {
-      std::this_thread::sleep_for(50ms);
-      r.string(200, "nobody listens");
-      answered.fetch_add(1);
-    }).detach();
+    std::lock_guard lock(mutex);
+    answer = c.defer();
+    request_scope = c.scope();
+    deferred = true;
   });
   app.get("/ping", [](Context& c) { c.string(200, "pong"); });
   app.start("127.0.0.1:0");
   {
     sloe::test::RawSocket gone(app.port());
     gone.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
-  }  // closed before the answer
-  std::this_thread::sleep_for(100ms);
-  EXPECT_EQ(answered.load(), 1);
+    for (int i = 0; i < 200 && !deferred; ++i) std::this_thread::sleep_for(5ms);
+  }  // the client hangs up before the answer
+  bool cancelled = false;
+  for (int i = 0; i < 400 && !cancelled; ++i) {
+    std::this_thread::sleep_for(5ms);
+    std::lock_guard lock(mutex);
+    cancelled = request_scope.cancelled();
+  }
+  EXPECT_TRUE(cancelled);
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_TRUE(answer->string(200, "nobody listens"));  // dropped without error
+  }
   sloe::test::RawSocket next(app.port());
   next.send("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n");
   auto r = next.read_responses(1);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].body, "pong");
-  app.shutdown(1s);
+  sloe::ShutdownReport report = app.shutdown(1s);
+  EXPECT_EQ(report.connections_forced, 0u);
 }
 
 }  // namespace
