@@ -433,6 +433,7 @@ void ContextAccess::end(Context& c) {
   ++s.generation;
   s.pending = false;
   s.returned = false;
+  s.on_answer.clear();
   if (s.scope) {
     s.scope->cancel();  // like Go's request context: done when the handler returns
     s.scope.reset();
@@ -471,10 +472,20 @@ void ContextAccess::suspend(Context& c) {
   }
 }
 
+void ContextAccess::when_answered(Context& c, std::function<void(Context&)> fn) {
+  if (c.state_->pending) {
+    c.state_->on_answer.push_back(std::move(fn));
+  } else {
+    fn(c);
+  }
+}
+
 void ContextAccess::complete_async(Context& c) {
   ContextState& s = *c.state_;
   if (!s.pending) return;
   s.pending = false;
+  for (auto& fn : s.on_answer) fn(c);
+  s.on_answer.clear();
   if (s.returned) s.env.finisher->finish(c);
 }
 

@@ -4,6 +4,7 @@
 
 #include <any>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,6 +96,8 @@ struct ContextState {
   std::uint64_t generation = 0;  // bumped per request: late answers for an old one are dropped
   std::string* out = nullptr;
   http::ResponseFraming framing;
+  // Middleware work to do once a request answered later has its answer (the access log).
+  std::vector<std::function<void(Context&)>> on_answer;
 
   std::vector<std::pair<std::string, std::any>> keys;
   std::vector<Error> errors;
@@ -113,6 +116,10 @@ struct ContextAccess {
   /// The later answer is ready (on the Context's thread): finish the request if its handler
   /// already returned, otherwise handle() finishes it as usual.
   static void complete_async(Context& c);
+  /// Whether the request will be answered after its handler chain returned.
+  static bool answers_later(Context& c) { return c.state_->pending; }
+  /// Runs `fn` when the answer is ready, right before it is sent: now if it already is.
+  static void when_answered(Context& c, std::function<void(Context&)> fn);
   /// An exception ended a coroutine handler: answer 500 and log it.
   static void fail(Context& c, std::string_view what);
 };

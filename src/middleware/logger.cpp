@@ -4,20 +4,29 @@
 
 #include <chrono>
 
+#include "context/context_state.hpp"
 #include "sloe/context/context.hpp"
 
 namespace sloe {
 
+namespace {
+void log_access(Context& c) {
+  auto latency =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - c.start_time());
+  std::string_view query = c.raw_query();
+  spdlog::info("[sloe] {:3} | {:>9.3f}ms | {:>15} | {:<7} \"{}{}{}\"", c.response_status(),
+               latency.count(), c.client_ip(), c.method(), c.path(), query.empty() ? "" : "?",
+               query);
+  for (const Error& error : c.errors()) spdlog::warn("[sloe] error: {}", error.message);
+}
+}  // namespace
+
 Handler logger() {
   return [](Context& c) {
     c.next();
-    auto latency = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                             c.start_time());
-    std::string_view query = c.raw_query();
-    spdlog::info("[sloe] {:3} | {:>9.3f}ms | {:>15} | {:<7} \"{}{}{}\"", c.response_status(),
-                 latency.count(), c.client_ip(), c.method(), c.path(), query.empty() ? "" : "?",
-                 query);
-    for (const Error& error : c.errors()) spdlog::warn("[sloe] error: {}", error.message);
+    // A coroutine or deferred request is logged when its answer is ready, not when it first
+    // suspends.
+    detail::ContextAccess::when_answered(c, log_access);
   };
 }
 

@@ -6,6 +6,7 @@
 #include "../support/captured_log.hpp"
 
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -29,6 +30,25 @@ TEST(Logger, OneAccessLinePerRequest) {
   EXPECT_NE(text.find("ms |"), std::string::npos) << text;
   EXPECT_NE(text.find("404"), std::string::npos) << text;
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
+}
+
+TEST(Logger, RequestsAnsweredLaterAreLoggedWithTheirFinalStatus) {
+  CapturedLog log;
+  sloe::Engine app;
+  app.use(sloe::logger());
+  app.get("/deferred",
+          [](Context& c) { std::thread([r = c.defer()]() mutable { r.status(201); }).detach(); });
+  app.get("/coro", [](Context& c) -> sloe::Task<> {
+    co_await sloe::sleep_for(c.scope(), std::chrono::milliseconds(1));
+    c.string(202, "done");
+  });
+  Client client(app);
+  EXPECT_EQ(client.get("/deferred").status, 201);
+  EXPECT_EQ(client.get("/coro").status, 202);
+  std::string text = log.text();
+  EXPECT_NE(text.find("201 |"), std::string::npos) << text;
+  EXPECT_NE(text.find("202 |"), std::string::npos) << text;
+  EXPECT_EQ(text.find("200 |"), std::string::npos) << text;  // nothing logged before the answer
 }
 
 TEST(Recovery, ExceptionBecomes500AndALogLineAndServingGoesOn) {
