@@ -182,7 +182,7 @@ class Context {
   std::string& begin_body(int code, std::string_view content_type);
 
   // The lifetime guard: read from any thread, written only by the owner.
-  std::atomic<std::thread::id> owner_;
+  std::atomic<const void*> owner_;  // a per-thread address: cheaper to read than a thread id
   std::atomic<bool> live_{false};
   std::unique_ptr<detail::ContextState> state_;
 };
