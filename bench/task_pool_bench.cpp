@@ -48,42 +48,35 @@ BENCHMARK(BM_SpawnThroughput)->Arg(1)->Arg(2)->UseRealTime();
 // A request through the in-memory client with a plain handler, then with a coroutine handler
 // that finishes without suspending and one that suspends once (a zero-length sleep on the
 // worker's loop): the difference is what the coroutine machinery costs.
-void run_handler(benchmark::State& state, sloe::Engine& app) {
+template <class Handler>
+void run_handler(benchmark::State& state, Handler handler) {
+  sloe::EngineOptions options;
+  options.request_ids = false;
+  sloe::Engine app(options);
+  app.get("/h", std::move(handler));
   sloe::testing::Client client(app);
   for (auto _ : state) benchmark::DoNotOptimize(client.get("/h"));
   state.SetItemsProcessed(state.iterations());
 }
 
 void BM_PlainHandler(benchmark::State& state) {
-  sloe::EngineOptions options;
-  options.request_ids = false;
-  sloe::Engine app(options);
-  app.get("/h", [](sloe::Context& c) { c.string(200, "Hello, World!"); });
-  run_handler(state, app);
+  run_handler(state, [](sloe::Context& c) { c.string(200, "Hello, World!"); });
 }
 BENCHMARK(BM_PlainHandler);
 
 void BM_CoroutineHandler(benchmark::State& state) {
-  sloe::EngineOptions options;
-  options.request_ids = false;
-  sloe::Engine app(options);
-  app.get("/h", [](sloe::Context& c) -> sloe::Task<> {
+  run_handler(state, [](sloe::Context& c) -> sloe::Task<> {
     c.string(200, "Hello, World!");
     co_return;
   });
-  run_handler(state, app);
 }
 BENCHMARK(BM_CoroutineHandler);
 
 void BM_CoroutineHandlerSuspending(benchmark::State& state) {
-  sloe::EngineOptions options;
-  options.request_ids = false;
-  sloe::Engine app(options);
-  app.get("/h", [](sloe::Context& c) -> sloe::Task<> {
+  run_handler(state, [](sloe::Context& c) -> sloe::Task<> {
     co_await sloe::sleep_for(c.scope(), std::chrono::nanoseconds(0));
     c.string(200, "Hello, World!");
   });
-  run_handler(state, app);
 }
 BENCHMARK(BM_CoroutineHandlerSuspending);
 
