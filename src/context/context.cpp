@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "context/context_state.hpp"
+#include "context/json_writer.hpp"
 #include "context/responder_core.hpp"
 #include "http/url.hpp"
 
@@ -308,9 +309,12 @@ void Context::string(int code, std::string_view text) {
   begin_body(code, "text/plain; charset=utf-8").append(text);
 }
 
+void Context::json(int code, JsonFields fields) {
+  detail::append_json(begin_body(code, "application/json; charset=utf-8"), fields);
+}
+
 void Context::json(int code, const sloe::json& value) {
-  begin_body(code, "application/json; charset=utf-8")
-      .append(value.dump(-1, ' ', false, sloe::json::error_handler_t::replace));
+  begin_body(code, "application/json; charset=utf-8").append(detail::dump_json(value));
 }
 
 void Context::data(int code, std::string_view content_type, std::string_view bytes) {
@@ -354,6 +358,11 @@ void Context::abort() {
 void Context::abort_with_status(int code) {
   status(code);
   abort();
+}
+
+void Context::abort_with_status_json(int code, JsonFields fields) {
+  abort();
+  json(code, fields);
 }
 
 void Context::abort_with_status_json(int code, const sloe::json& value) {

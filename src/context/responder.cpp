@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "context/context_state.hpp"
+#include "context/json_writer.hpp"
 #include "context/responder_core.hpp"
 
 namespace sloe {
@@ -61,9 +62,14 @@ bool Responder::string(int code, std::string_view text) {
   return owner_->core->complete(code, "text/plain; charset=utf-8", text);
 }
 
+bool Responder::json(int code, JsonFields fields) {
+  std::string body;
+  detail::append_json(body, fields);
+  return owner_->core->complete(code, "application/json; charset=utf-8", body);
+}
+
 bool Responder::json(int code, const sloe::json& value) {
-  return owner_->core->complete(code, "application/json; charset=utf-8",
-                                value.dump(-1, ' ', false, sloe::json::error_handler_t::replace));
+  return owner_->core->complete(code, "application/json; charset=utf-8", detail::dump_json(value));
 }
 
 bool Responder::data(int code, std::string_view content_type, std::string_view bytes) {

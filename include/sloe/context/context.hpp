@@ -132,6 +132,10 @@ class Context {
     std::string& body = begin_body(code, "text/plain; charset=utf-8");
     fmt::format_to(std::back_inserter(body), format, std::forward<Args>(args)...);
   }
+  /// Writes a JSON object as the application/json body, straight from the braced list
+  /// (Gin's `c.JSON(200, gin.H{...})`; see sloe::JsonFields):
+  /// `c.json(200, {{"message", "pong"}, {"id", c.param("id")}})`.
+  void json(int code, JsonFields fields);
   /// Serializes `value` as the application/json body.
   void json(int code, const sloe::json& value);
   /// Writes `bytes` as the body with the given Content-Type.
@@ -151,7 +155,8 @@ class Context {
   void abort();
   /// abort() and set the status.
   void abort_with_status(int code);
-  /// abort() and send `value` as JSON.
+  /// abort() and send `fields` or `value` as JSON.
+  void abort_with_status_json(int code, JsonFields fields);
   void abort_with_status_json(int code, const sloe::json& value);
   bool is_aborted() const;
 

@@ -29,6 +29,7 @@ class Responder {
   /// Sets a header of the coming answer; ignored once answered.
   Responder& header(std::string_view name, std::string_view value);
   bool string(int code, std::string_view text);
+  bool json(int code, JsonFields fields);
   bool json(int code, const sloe::json& value);
   bool data(int code, std::string_view content_type, std::string_view bytes);
   /// Answers with a status and no body.
