@@ -39,5 +39,12 @@ for server in "${servers[@]}"; do
 done
 check "the report has a table" grep -q '^| scenario' "$out/report.md"
 
+# The scaling run (for many-core machines) still works: one worker here, wrk on the rest.
+bench/scaling --quick --workers 1 --out "$out/scaling" >"$out/scaling.log" 2>&1
+for scenario in plaintext json; do
+  check "scaling: sloe and Gin answered $scenario with 1 worker" \
+    grep -Eq "^\| 1 \| $scenario \| [0-9,]+ \| [0-9,]+ \| [0-9.]+x \| 1.00 \| 1.00 \|" "$out/scaling/report.md"
+done
+
 echo "bench quick: $passed passed, $failed failed"
 ((failed == 0))
