@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cassert>
 #include <cstring>
+#include <mutex>
 #include <utility>
 
 #include "sloe/errors.hpp"
@@ -62,6 +65,8 @@ Wildcard find_wildcard(std::string_view path) {
 // Checks everything about a pattern that does not depend on the routes already registered.
 void validate_pattern(std::string_view route) {
   if (route.empty() || route.front() != '/') throw_invalid(route, "a path must begin with '/'");
+  // The lookup table keeps 32-bit lengths.
+  if (route.size() > UINT32_MAX) throw_invalid(route.substr(0, 64), "a path must be under 4 GiB");
   std::size_t offset = 0;
   for (;;) {
     const Wildcard w = find_wildcard(route.substr(offset));
@@ -93,6 +98,32 @@ struct Tree::Node {
   std::uint32_t priority = 0;  // routes in this subtree; busier children are tried first
   Kind kind = Kind::static_text;
   bool wild_child = false;  // children.back() is a param or catch-all node
+};
+
+// The tree as `find` walks it: every node a slot in one array, in breadth-first order, so that a
+// node's children are adjacent and are reached by offset rather than through a pointer each, and
+// the first bytes of its static children are one word in the slot, compared eight at a time.
+struct Tree::Table {
+  // One cache line per node.
+  struct alignas(64) Slot {
+    static constexpr std::size_t kInlineIndices = 8;
+
+    const char* text;            // the node's path: bytes that must match in full
+    const Slot* children;        // the static children in index order, then the wildcard
+    const char* more_indices;    // the first bytes of the static children after the 8th
+    std::string_view full_path;  // the pattern of `route`
+    std::uint32_t text_size;     // add() takes no pattern of 4 GiB or more
+    std::uint32_t route;
+    char indices[kInlineIndices];  // the first byte of each of the first static children
+    std::uint16_t static_count;
+    std::uint16_t child_count;
+    Kind kind;
+    bool wild_child;
+  };
+
+  Table(const Node* root, std::size_t node_count);
+
+  std::vector<Slot> slots;  // slots[0] is the root
 };
 
 namespace {
@@ -147,8 +178,21 @@ Tree::Tree() {
   new_node()->kind = Kind::root;
 }
 Tree::~Tree() = default;
-Tree::Tree(Tree&&) noexcept = default;
-Tree& Tree::operator=(Tree&&) noexcept = default;
+Tree::Tree(Tree&& other) noexcept
+    : nodes_(std::move(other.nodes_)),
+      patterns_(std::move(other.patterns_)),
+      max_params_(other.max_params_),
+      table_storage_(std::move(other.table_storage_)),
+      table_(other.table_.exchange(nullptr)) {}
+
+Tree& Tree::operator=(Tree&& other) noexcept {
+  nodes_ = std::move(other.nodes_);
+  patterns_ = std::move(other.patterns_);
+  max_params_ = other.max_params_;
+  table_storage_ = std::move(other.table_storage_);
+  table_.store(other.table_.exchange(nullptr));
+  return *this;
+}
 
 Tree::Node* Tree::new_node() {
   nodes_.push_back(std::make_unique<Node>());
@@ -166,6 +210,8 @@ void Tree::add(std::string_view path, std::uint32_t route) {
   patterns_.emplace_back(path);
   insert(patterns_.back(), route);
   max_params_ = std::max(max_params_, param_count(path));
+  table_.store(nullptr, std::memory_order_relaxed);
+  table_storage_.reset();
 }
 
 // Walks the tree the way insert() will and throws if insert() would meet a conflict, so that a
@@ -367,8 +413,14 @@ void Tree::insert_wildcards(Node* n, std::string_view path, std::string_view ful
 
 namespace {
 
-// The hot-path string operations, written out: the strings are a few bytes long, where a call
-// to memcmp or memchr costs more than the work.
+using Slot = Tree::Table::Slot;
+
+// The word-at-a-time byte search below reads byte k of a word at bits 8k..8k+7.
+static_assert(std::endian::native == std::endian::little);
+
+constexpr std::uint64_t kEveryByte = 0x0101010101010101;
+constexpr std::uint64_t kHighBits = 0x8080808080808080;
+
 inline std::uint64_t load8(const char* p) {
   std::uint64_t v;
   std::memcpy(&v, p, sizeof v);
@@ -381,131 +433,219 @@ inline std::uint32_t load4(const char* p) {
   return v;
 }
 
-// Whether s starts with prefix: word-wise, with overlapping loads for the tail.
-inline bool has_prefix(std::string_view s, std::string_view prefix) {
-  const std::size_t n = prefix.size();
-  if (s.size() < n) return false;
-  const char* a = s.data();
-  const char* b = prefix.data();
+inline std::uint16_t load2(const char* p) {
+  std::uint16_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// 0x80 in the bytes of `word` equal to `byte`. Only the lowest marked byte is sure to be equal:
+// a borrow from it may mark higher bytes that are not.
+inline std::uint64_t bytes_equal_to(std::uint64_t word, unsigned char byte) {
+  const std::uint64_t x = word ^ (kEveryByte * byte);
+  return (x - kEveryByte) & ~x & kHighBits;
+}
+
+inline std::size_t first_marked_byte(std::uint64_t marks) {
+  return static_cast<std::size_t>(std::countr_zero(marks)) / 8;
+}
+
+// Whether the n bytes at a and at b are equal. The strings are a few bytes long, where a call to
+// memcmp costs more than the work; overlapping loads cover the lengths between powers of two.
+inline bool same_bytes(const char* a, const char* b, std::size_t n) {
   if (n >= 8) {
     for (std::size_t k = 0; k + 8 < n; k += 8) {
       if (load8(a + k) != load8(b + k)) return false;
     }
     return load8(a + n - 8) == load8(b + n - 8);
   }
-  if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
-  for (std::size_t k = 0; k < n; ++k) {
-    if (a[k] != b[k]) return false;
-  }
-  return true;
+  if (n >= 4) return ((load4(a) ^ load4(b)) | (load4(a + n - 4) ^ load4(b + n - 4))) == 0;
+  if (n >= 2) return ((load2(a) ^ load2(b)) | (load2(a + n - 2) ^ load2(b + n - 2))) == 0;
+  return n == 0 || *a == *b;
 }
 
-inline std::size_t index_of(const std::string& indices, char c) {
-  const char* p = indices.data();
-  for (std::size_t k = 0, n = indices.size(); k < n; ++k) {
-    if (p[k] == c) return k;
-  }
-  return npos;
+inline bool is_slash(std::string_view s) {
+  return s.size() == 1 && s.front() == '/';
 }
 
-inline std::size_t segment_end(std::string_view s) {
+// The static child of n whose path starts with c, or nullptr. A plain scan: the branch predictor
+// learns which child a path takes, so the next slot's address waits on one load (`children`)
+// and not on the comparisons, as it would if the position were computed from them.
+inline const Slot* static_child(const Slot* n, char c) {
+  const std::size_t count = n->static_count;
+  const std::size_t inline_count = std::min<std::size_t>(count, Slot::kInlineIndices);
+  for (std::size_t k = 0; k < inline_count; ++k) {
+    if (n->indices[k] == c) return n->children + k;
+  }
+  for (std::size_t k = Slot::kInlineIndices; k < count; ++k) {
+    if (n->more_indices[k - Slot::kInlineIndices] == c) [[unlikely]] {
+      return n->children + k;
+    }
+  }
+  return nullptr;
+}
+
+// The length of the path segment that starts `rest`: up to the next '/' or the end. `rest` ends
+// where the looked-up path ends, and `path_begin` is where that path begins: the last few bytes
+// are read as the word that ends the path, which lies inside it once the path has 8 bytes.
+inline std::size_t segment_size(std::string_view rest, const char* path_begin) {
+  const char* p = rest.data();
   std::size_t k = 0;
-  while (k < s.size() && s[k] != '/') ++k;
+  for (; rest.size() - k >= 8; k += 8) {
+    if (const std::uint64_t marks = bytes_equal_to(load8(p + k), '/')) {
+      return k + first_marked_byte(marks);
+    }
+  }
+  const std::size_t left = rest.size() - k;
+  if (left == 0) return k;
+  const char* end = p + rest.size();
+  if (end - path_begin >= 8) {
+    // Shifted so that the bytes before p + k fall off; the zeros shifted in are not '/'.
+    const std::uint64_t tail = load8(end - 8) >> (8 * (8 - left));
+    const std::uint64_t marks = bytes_equal_to(tail, '/');
+    return marks ? k + first_marked_byte(marks) : rest.size();
+  }
+  while (k < rest.size() && p[k] != '/') ++k;
   return k;
 }
 
-// One walk down the tree. Where a node has both a matching static child and a wildcard child,
-// the static child is tried first in a nested walk; if that walk fails in one of the places
-// Gin backtracks from, the wildcard child is tried with the parameters rolled back. `nested`
-// says whether an enclosing walk can still take its wildcard instead: a failing walk then
-// returns false rather than a (trailing-slash) verdict.
-bool walk(const Node* n, std::string_view path, Params& params, Match& out, bool nested) {
+// One walk down the table, for `find`. Where a node has both a matching static child and a
+// wildcard child, the static child is tried first in a nested walk; if that walk fails in one of
+// the places Gin backtracks from, the wildcard child is tried with the parameters rolled back.
+// A nested walk (kNested) returns false where it fails, so that the enclosing walk can take its
+// wildcard instead; the outermost walk always returns true and leaves its verdict in `out`.
+template <bool kNested>
+bool walk(const Slot* n, std::string_view path, const char* path_begin, Params& params,
+          Match& out) {
   for (;;) {
-    const std::string_view prefix = n->path;
-    if (path.size() > prefix.size() && has_prefix(path, prefix)) {
-      path.remove_prefix(prefix.size());
-      if (const std::size_t pos = index_of(n->indices, path.front()); pos != npos) {
-        const Node* child = n->children[pos];
-        if (!n->wild_child) {
-          n = child;
-          continue;
-        }
-        const std::size_t mark = params.size();
-        if (walk(child, path, params, out, true)) return true;
-        params.resize(mark);
-      } else if (!n->wild_child) {
-        if (nested && path != "/") return false;
-        out.trailing_slash_redirect = path == "/" && n->route != kNoRoute;
-        return true;
-      }
-
-      n = n->children.back();
-      if (n->kind == Kind::param) {
-        const std::size_t end = segment_end(path);
-        params.push_back({n->path.substr(1), path.substr(0, end)});
-        if (end < path.size()) {
-          if (!n->children.empty()) {
-            path.remove_prefix(end);
-            n = n->children.front();
-            continue;
-          }
-          out.trailing_slash_redirect = path.size() == end + 1;
-          return true;
-        }
-        if (n->route != kNoRoute) {
-          out.route = n->route;
-          out.full_path = n->full_path;
-          return true;
-        }
-        if (n->children.size() == 1) {
-          const Node* c = n->children.front();
-          out.trailing_slash_redirect =
-              (c->path == "/" && c->route != kNoRoute) || (c->path.empty() && c->indices == "/");
-        }
-        return true;
-      }
-      // catch-all leaf: the value keeps its leading '/'
-      params.push_back({n->path.substr(2), path});
-      out.route = n->route;
-      out.full_path = n->full_path;
+    const std::size_t size = n->text_size;
+    if (path.size() < size || !same_bytes(path.data(), n->text, size)) {
+      // The path ends inside this node, or differs from it.
+      const bool tsr =
+          is_slash(path) || (size == path.size() + 1 && n->text[size - 1] == '/' &&
+                             same_bytes(path.data(), n->text, path.size()) && n->route != kNoRoute);
+      if (kNested && !tsr) return false;
+      out.trailing_slash_redirect = tsr;
       return true;
     }
 
-    if (path == prefix) {
+    if (path.size() == size) {
       if (n->route != kNoRoute) {
         out.route = n->route;
         out.full_path = n->full_path;
         return true;
       }
-      if (nested && path != "/") return false;
-      if (path == "/" && n->wild_child && n->kind != Kind::root) {
+      if (kNested && !is_slash(path)) return false;
+      if (is_slash(path) && n->wild_child && n->kind != Kind::root) {
         out.trailing_slash_redirect = true;
         return true;
       }
-      if (const std::size_t pos = index_of(n->indices, '/'); pos != npos) {
-        const Node* c = n->children[pos];
+      if (const Slot* c = static_child(n, '/')) {
         out.trailing_slash_redirect =
-            (c->path.size() == 1 && c->route != kNoRoute) ||
-            (c->kind == Kind::catch_all && c->children.front()->route != kNoRoute);
+            (c->text_size == 1 && c->route != kNoRoute) ||
+            (c->kind == Kind::catch_all && c->children->route != kNoRoute);
       }
       return true;
     }
 
-    // The path ends inside this node, or differs from it.
-    const bool tsr = path == "/" || (prefix.size() == path.size() + 1 && prefix.back() == '/' &&
-                                     prefix.starts_with(path) && n->route != kNoRoute);
-    if (!tsr && nested) return false;
-    out.trailing_slash_redirect = tsr;
+    path.remove_prefix(size);
+    if (const Slot* child = static_child(n, path.front())) {
+      if (!n->wild_child) {
+        n = child;
+        continue;
+      }
+      const std::size_t mark = params.size();
+      if (walk<true>(child, path, path_begin, params, out)) return true;
+      params.resize(mark);
+    } else if (!n->wild_child) {
+      if (kNested && !is_slash(path)) return false;
+      out.trailing_slash_redirect = is_slash(path) && n->route != kNoRoute;
+      return true;
+    }
+
+    n = n->children + n->static_count;  // the wildcard child
+    if (n->kind == Kind::param) {
+      const std::size_t end = segment_size(path, path_begin);
+      params.push_back({{n->text + 1, n->text_size - 1}, path.substr(0, end)});
+      if (end < path.size()) {
+        if (n->child_count != 0) {
+          path.remove_prefix(end);
+          n = n->children;
+          continue;
+        }
+        out.trailing_slash_redirect = path.size() == end + 1;
+        return true;
+      }
+      if (n->route != kNoRoute) {
+        out.route = n->route;
+        out.full_path = n->full_path;
+        return true;
+      }
+      if (n->child_count == 1) {
+        const Slot* c = n->children;
+        out.trailing_slash_redirect =
+            (c->text_size == 1 && c->text[0] == '/' && c->route != kNoRoute) ||
+            (c->text_size == 0 && c->static_count == 1 && c->indices[0] == '/');
+      }
+      return true;
+    }
+    // catch-all leaf: the value keeps its leading '/'
+    params.push_back({{n->text + 2, n->text_size - 2}, path});
+    out.route = n->route;
+    out.full_path = n->full_path;
     return true;
   }
 }
 
 }  // namespace
 
+Tree::Table::Table(const Node* root, std::size_t node_count) : slots(node_count) {
+  std::vector<const Node*> order;  // breadth first: order[i] becomes slots[i]
+  order.reserve(node_count);
+  order.push_back(root);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Node* n = order[i];
+    // Every node but a param has one indexed child per index byte, then its wildcard child.
+    assert(n->kind == Kind::param ||
+           n->children.size() == n->indices.size() + (n->wild_child ? 1 : 0));
+    Slot& s = slots[i];
+    s.text = n->path.data();
+    s.text_size = static_cast<std::uint32_t>(n->path.size());
+    s.children = slots.data() + order.size();
+    s.route = n->route;
+    s.static_count = static_cast<std::uint16_t>(n->indices.size());
+    s.child_count = static_cast<std::uint16_t>(n->children.size());
+    s.kind = n->kind;
+    s.wild_child = n->wild_child;
+    const std::string& indices = n->indices;
+    std::fill(std::begin(s.indices), std::end(s.indices), '\0');
+    indices.copy(s.indices, Slot::kInlineIndices);
+    s.more_indices = indices.size() > Slot::kInlineIndices
+                         ? indices.data() + Slot::kInlineIndices
+                         : nullptr;  // the builder's bytes: the table goes before they change
+    s.full_path = n->full_path;
+    order.insert(order.end(), n->children.begin(), n->children.end());
+  }
+  assert(order.size() == node_count);
+}
+
+const Tree::Table& Tree::table() const {
+  if (const Table* t = table_.load(std::memory_order_acquire)) [[likely]] {
+    return *t;
+  }
+  static std::mutex building;
+  const std::lock_guard lock(building);
+  if (const Table* t = table_.load(std::memory_order_relaxed)) return *t;
+  table_storage_ = std::make_unique<const Table>(root(), nodes_.size());
+  table_.store(table_storage_.get(), std::memory_order_release);
+  return *table_storage_;
+}
+
 Match Tree::find(std::string_view path, Params& params) const {
+  const Table& t = table();
   const std::size_t base = params.size();
   Match m;
-  walk(root(), path, params, m, false);
+  walk<false>(t.slots.data(), path, path.data(), params, m);
   if (m.route == kNoRoute) params.resize(base);
   return m;
 }

@@ -3,6 +3,7 @@
 // rules: static segments, `:param` segments, a trailing `*catchall`, static and param children
 // under one node (with backtracking), and trailing-slash redirect recommendations.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -37,7 +38,8 @@ struct Match {
 };
 
 /// A radix tree of path patterns for one HTTP method. Built single-threaded with `add`, then
-/// read concurrently with `find`: lookups are const and allocate nothing once `params` has room.
+/// read concurrently with `find`: lookups are const and allocate nothing once `params` has room
+/// (the first lookup after an `add` lays the tree out for lookups, once, and allocates).
 class Tree {
  public:
   Tree();
@@ -71,8 +73,10 @@ class Tree {
   bool empty() const;
 
   struct Node;
+  struct Table;
 
  private:
+  const Table& table() const;
   Node* new_node();
   Node* root() const { return nodes_.front().get(); }
   void check_insert(std::string_view path) const;
@@ -83,6 +87,11 @@ class Tree {
   std::vector<std::unique_ptr<Node>> nodes_;  // owns every node; nodes_[0] is the root
   std::deque<std::string> patterns_;          // node paths and full paths view into these
   std::size_t max_params_ = 0;
+  // The nodes laid out for `find`, built by the first lookup after an `add` (registration is
+  // done by then, and a route table of any size is laid out once, not once per route).
+  // Concurrent first lookups race to build it: the atomic publishes it, a mutex builds it once.
+  mutable std::unique_ptr<const Table> table_storage_;
+  mutable std::atomic<const Table*> table_{nullptr};
 };
 
 }  // namespace sloe::router
