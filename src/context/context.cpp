@@ -1,12 +1,17 @@
 #include "sloe/context/context.hpp"
 
+#include <cerrno>
+#include <cstdio>
+#include <memory>
 #include <stdexcept>
+#include <system_error>
 
 #include <spdlog/spdlog.h>
 
 #include "context/context_state.hpp"
 #include "context/json_writer.hpp"
 #include "context/responder_core.hpp"
+#include "http/multipart.hpp"
 #include "http/url.hpp"
 
 namespace sloe {
@@ -124,6 +129,136 @@ std::vector<std::string_view> Context::query_array(std::string_view key) const {
 std::string_view Context::raw_query() const {
   check();
   return state_->request->query;
+}
+
+namespace {
+
+// Gin's map convention: `key[name]=value` pairs give {name: value}; the first value wins.
+template <class ForEachPair>
+std::map<std::string_view, std::string_view> bracketed(std::string_view key,
+                                                       ForEachPair&& for_each_pair) {
+  std::map<std::string_view, std::string_view> found;
+  for_each_pair([&](std::string_view k, std::string_view v) {
+    std::size_t open = k.find('[');
+    if (open == 0 || open == std::string_view::npos || k.substr(0, open) != key) return;
+    std::size_t close = k.find(']', open + 1);
+    if (close == std::string_view::npos || close == open + 1) return;
+    found.emplace(k.substr(open + 1, close - open - 1), v);
+  });
+  return found;
+}
+
+}  // namespace
+
+std::map<std::string_view, std::string_view> Context::query_map(std::string_view key) const {
+  check();
+  return bracketed(key, [this](auto&& visit) {
+    http::for_each_query_pair(state_->request->query, [&](std::string_view k, std::string_view v) {
+      auto decoded_key = decode_component(k, state_->scratch);
+      auto decoded_value = decode_component(v, state_->scratch);
+      if (decoded_key && decoded_value) visit(*decoded_key, *decoded_value);
+      return true;
+    });
+  });
+}
+
+const detail::Form& Context::form() const {
+  check();
+  detail::Form& form = state_->form;
+  if (!form.parsed) {
+    form.parsed = true;
+    const http::Request& request = *state_->request;
+    // Go's http.Request.ParseForm reads a body for these methods only.
+    const bool has_form_body = request.method_id == http::kMethodPost ||
+                               request.method_id == http::kMethodPut ||
+                               request.method_id == http::kMethodPatch;
+    const std::string_view type = content_type();
+    if (has_form_body && http::iequals(type, "application/x-www-form-urlencoded")) {
+      http::for_each_query_pair(request.body, [&](std::string_view k, std::string_view v) {
+        auto key = decode_component(k, state_->scratch);
+        auto value = decode_component(v, state_->scratch);
+        if (key && value) form.values.emplace_back(*key, *value);
+        return true;
+      });
+    } else if (has_form_body && http::iequals(type, "multipart/form-data")) {
+      std::optional<std::string_view> boundary =
+          http::header_parameter(request.header("content-type"), "boundary", form.unescaped);
+      http::MultipartBody body = http::parse_multipart(request.body, boundary.value_or(""));
+      form.error = std::move(body.error);
+      for (std::string& unescaped : body.unescaped) form.unescaped.push_back(std::move(unescaped));
+      for (const http::MultipartPart& part : body.parts) {
+        if (part.filename) {
+          form.files.push_back({part.name, *part.filename, part.content_type, part.content});
+        } else {
+          form.values.emplace_back(part.name, part.content);
+        }
+      }
+    }
+  }
+  if (!form.error.empty()) {
+    throw BadRequest(fmt::format("malformed multipart/form-data body: {}", form.error));
+  }
+  return form;
+}
+
+std::optional<std::string_view> Context::get_post_form(std::string_view key) const {
+  for (const auto& [k, v] : form().values) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+std::string_view Context::post_form(std::string_view key) const {
+  return get_post_form(key).value_or("");
+}
+
+std::string_view Context::default_post_form(std::string_view key, std::string_view fallback) const {
+  return get_post_form(key).value_or(fallback);
+}
+
+std::vector<std::string_view> Context::post_form_array(std::string_view key) const {
+  std::vector<std::string_view> values;
+  for (const auto& [k, v] : form().values) {
+    if (k == key) values.push_back(v);
+  }
+  return values;
+}
+
+std::map<std::string_view, std::string_view> Context::post_form_map(std::string_view key) const {
+  const detail::Form& parsed = form();
+  return bracketed(key, [&parsed](auto&& visit) {
+    for (const auto& [k, v] : parsed.values) visit(k, v);
+  });
+}
+
+std::optional<FormFile> Context::form_file(std::string_view name) const {
+  for (const FormFile& file : form().files) {
+    if (file.field == name) return file;
+  }
+  return std::nullopt;
+}
+
+std::vector<FormFile> Context::form_files(std::string_view name) const {
+  std::vector<FormFile> files;
+  for (const FormFile& file : form().files) {
+    if (file.field == name) files.push_back(file);
+  }
+  return files;
+}
+
+void Context::save_uploaded_file(const FormFile& file, const std::string& path) const {
+  check();
+  auto fail = [&](int error) {
+    throw std::system_error(
+        error, std::generic_category(),
+        fmt::format("sloe: cannot save the uploaded file \"{}\" to {}", file.filename, path));
+  };
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(path.c_str(), "wb"), &std::fclose);
+  if (!out) fail(errno);
+  if (std::fwrite(file.content.data(), 1, file.content.size(), out.get()) != file.content.size()) {
+    fail(errno);
+  }
+  if (std::fclose(out.release()) != 0) fail(errno);
 }
 
 std::string_view Context::header(std::string_view name) const {
@@ -459,6 +594,7 @@ void ContextAccess::end(Context& c) {
   s.keys.clear();
   s.errors.clear();
   s.scratch.clear();
+  s.form.clear();
 }
 
 void ContextAccess::suspend(Context& c) {
@@ -484,6 +620,16 @@ void ContextAccess::suspend(Context& c) {
   if (moved.from != nullptr) {
     relocate(s.path);
     for (Param& p : s.params) relocate(p.value);
+    for (auto& [key, value] : s.form.values) {
+      relocate(key);
+      relocate(value);
+    }
+    for (FormFile& file : s.form.files) {
+      relocate(file.field);
+      relocate(file.filename);
+      relocate(file.content_type);
+      relocate(file.content);
+    }
   }
 }
 
@@ -504,12 +650,32 @@ void ContextAccess::complete_async(Context& c) {
   if (s.returned) s.env.finisher->finish(c);
 }
 
-void ContextAccess::fail(Context& c, std::string_view what) {
+void ContextAccess::answer_exception(Context& c, std::exception_ptr error,
+                                     std::string_view server_error_body) {
   ContextState& s = *c.state_;
-  spdlog::error("sloe: handler for {} {} threw: {}", s.request->method, s.path, what);
+  // What the handler wrote so far is dropped; the request id still goes back.
   s.response_headers.clear();
-  s.body.assign("500 internal server error");
-  s.status = 500;
+  if (!s.request_id.empty()) s.response_headers.set("X-Request-ID", s.request_id);
+  s.index = kAbortIndex;
+  try {
+    std::rethrow_exception(error);
+  } catch (const BadRequest& e) {
+    s.errors.push_back({e.what()});
+    s.response_headers.set("Content-Type", "text/plain; charset=utf-8");
+    s.body.assign(e.what());
+    s.status = 400;
+  } catch (...) {
+    std::string what = "an exception not derived from std::exception";
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    spdlog::error("sloe: handler for {} {} threw: {}", s.request->method, s.path, what);
+    s.body.assign(server_error_body);
+    s.status = 500;
+  }
 }
 
 Context& ContextPool::acquire() {

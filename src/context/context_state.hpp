@@ -4,6 +4,8 @@
 
 #include <any>
 #include <chrono>
+#include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -35,6 +37,23 @@ class Scratch {
  private:
   std::vector<std::unique_ptr<std::string>> strings_;
   std::size_t used_ = 0;
+};
+
+/// The request's form (post_form, form_file), parsed on first use.
+struct Form {
+  bool parsed = false;
+  std::vector<std::pair<std::string_view, std::string_view>> values;  // decoded, in order
+  std::vector<FormFile> files;
+  std::string error;                  // why a multipart body is malformed
+  std::deque<std::string> unescaped;  // quoted multipart parameters that had escapes
+
+  void clear() {
+    parsed = false;
+    values.clear();
+    files.clear();
+    error.clear();
+    unescaped.clear();
+  }
 };
 
 /// The connection (or testing client) a request came from, as seen by requests answered later.
@@ -102,6 +121,7 @@ struct ContextState {
   std::vector<std::pair<std::string, std::any>> keys;
   std::vector<Error> errors;
   Scratch scratch;
+  Form form;
 };
 
 /// The engine's door into a Context: binding it to a request and reading the response back.
@@ -120,8 +140,10 @@ struct ContextAccess {
   static bool answers_later(Context& c) { return c.state_->pending; }
   /// Runs `fn` when the answer is ready, right before it is sent: now if it already is.
   static void when_answered(Context& c, std::function<void(Context&)> fn);
-  /// An exception ended a coroutine handler: answer 500 and log it.
-  static void fail(Context& c, std::string_view what);
+  /// A handler threw `error`: sloe::BadRequest answers 400 with its message; anything else
+  /// answers 500 with `server_error_body` and logs an error line naming the request.
+  static void answer_exception(Context& c, std::exception_ptr error,
+                               std::string_view server_error_body);
 };
 
 /// Contexts of one worker thread, reused request after request.

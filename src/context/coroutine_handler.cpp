@@ -25,10 +25,8 @@ struct Detached {
 Detached drive(Context& c, Task<> task) {
   try {
     co_await std::move(task);
-  } catch (const std::exception& e) {
-    ContextAccess::fail(c, e.what());
   } catch (...) {
-    ContextAccess::fail(c, "an exception not derived from std::exception");
+    ContextAccess::answer_exception(c, std::current_exception(), "500 internal server error");
   }
   ContextAccess::complete_async(c);
 }

@@ -101,20 +101,11 @@ void EngineCore::freeze() {
   frozen_.store(true);
 }
 
-void EngineCore::run_chain(Context& c, ContextState& s) {
+void EngineCore::run_chain(Context& c) {
   try {
     c.next();
-  } catch (const std::exception& e) {
-    spdlog::error("sloe: handler for {} {} threw: {} (add recovery() to answer it yourself)",
-                  s.request->method, s.path, e.what());
-    s.response_headers.clear();
-    s.body.assign("500 internal server error");
-    s.status = 500;
   } catch (...) {
-    spdlog::error("sloe: handler for {} {} threw a non-std::exception", s.request->method, s.path);
-    s.response_headers.clear();
-    s.body.assign("500 internal server error");
-    s.status = 500;
+    ContextAccess::answer_exception(c, std::current_exception(), "500 internal server error");
   }
 }
 
@@ -160,7 +151,7 @@ http::Outcome EngineCore::handle(const http::Request& request, http::ResponseFra
   } else {
     if (s.params.capacity() < max_params_) s.params.reserve(max_params_);
     RouteOutcome outcome = route(request, s);
-    if (s.chain) run_chain(c, s);
+    if (s.chain) run_chain(c);
     // A no-route or no-method chain that wrote nothing gets Gin's default answer.
     if (!outcome.default_body.empty() && s.status == outcome.default_status && s.body.empty()) {
       if (!s.response_headers.contains("Content-Type")) {

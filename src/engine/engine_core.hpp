@@ -72,7 +72,7 @@ class EngineCore final : public Finisher {
  private:
   void require_not_frozen(std::string_view what) const;
   void rebuild_no_route_chain();
-  void run_chain(Context& c, ContextState& s);
+  void run_chain(Context& c);
   /// Appends the Context's answer to the connection's output and returns the Context to its
   /// pool. Returns whether the connection stays open.
   bool write_answer(Context& c, ContextState& s);

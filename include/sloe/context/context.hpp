@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "sloe/context/context_copy.hpp"
+#include "sloe/context/form_file.hpp"
 #include "sloe/context/handler.hpp"
 #include "sloe/context/json.hpp"
 #include "sloe/context/responder.hpp"
@@ -31,6 +33,7 @@ namespace sloe {
 
 namespace detail {
 struct ContextState;
+struct Form;
 struct ContextAccess;
 class ContextPool;
 }  // namespace detail
@@ -69,6 +72,52 @@ class Context {
   std::vector<std::string_view> query_array(std::string_view key) const;
   /// The query string as sent, without '?'.
   std::string_view raw_query() const;
+  /// The keys inside `key[...]`: `?ids[a]=1&ids[b]=2` gives {{"a", "1"}, {"b", "2"}} (Gin's
+  /// `c.QueryMap`); the first value of a repeated key wins.
+  std::map<std::string_view, std::string_view> query_map(std::string_view key) const;
+
+  // ---- forms and binding ------------------------------------------------------------------
+  // The form is the body of a POST, PUT or PATCH request sent as
+  // application/x-www-form-urlencoded or multipart/form-data, parsed on first use; the query
+  // string is not part of it (Gin's `c.PostForm` family). A malformed multipart body throws
+  // sloe::BadRequest, which answers 400 unless the handler catches it.
+
+  /// A form field's first value, decoded; empty when absent.
+  std::string_view post_form(std::string_view key) const;
+  /// The value, or `fallback` when the field is absent (present but empty gives "").
+  std::string_view default_post_form(std::string_view key, std::string_view fallback) const;
+  /// The value, or nullopt when absent.
+  std::optional<std::string_view> get_post_form(std::string_view key) const;
+  /// Every value of a repeated field.
+  std::vector<std::string_view> post_form_array(std::string_view key) const;
+  /// Like query_map(), for the form: `ids[a]=1&ids[b]=2`.
+  std::map<std::string_view, std::string_view> post_form_map(std::string_view key) const;
+  /// The first file uploaded in field `name` of a multipart form; nullopt when there is none.
+  /// Uploads are bounded by EngineOptions::max_body_bytes (8 MiB unless raised).
+  std::optional<FormFile> form_file(std::string_view name) const;
+  /// Every file uploaded in field `name`, in order (`<input type="file" multiple>`).
+  std::vector<FormFile> form_files(std::string_view name) const;
+  /// Writes an uploaded file to `path` (Gin's `c.SaveUploadedFile`); throws std::system_error
+  /// naming the path when it cannot. Build `path` from `file.filename` only after checking it.
+  void save_uploaded_file(const FormFile& file, const std::string& path) const;
+
+  /// The JSON body converted to `T` with nlohmann's from_json (Gin's `c.BindJSON`):
+  ///
+  ///   struct Login { std::string user; std::string password; };
+  ///   NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Login, user, password)
+  ///   auto login = c.bind_json<Login>();
+  ///
+  /// A body that is not JSON, a missing member or a wrong type throws sloe::BadRequest with
+  /// nlohmann's reason: 400 unless the handler catches it.
+  template <class T>
+  T bind_json() const {
+    try {
+      return sloe::json::parse(body()).template get<T>();
+    } catch (const sloe::json::exception& e) {
+      throw BadRequest(
+          fmt::format("the request body is not the JSON this route expects: {}", e.what()));
+    }
+  }
 
   /// A request header (case-insensitive name); empty when absent (Gin's `c.GetHeader`).
   std::string_view header(std::string_view name) const;
@@ -185,6 +234,8 @@ class Context {
   void set_any(std::string_view key, std::any value);
   std::any* find_any(std::string_view key);
   std::string& begin_body(int code, std::string_view content_type);
+  // Parses the form on first use; throws BadRequest for a malformed multipart body.
+  const detail::Form& form() const;
 
   // The lifetime guard: read from any thread, written only by the owner.
   std::atomic<const void*> owner_;  // a per-thread address: cheaper to read than a thread id
