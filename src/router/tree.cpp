@@ -108,13 +108,18 @@ struct Tree::Table {
   struct alignas(64) Slot {
     static constexpr std::size_t kInlineIndices = 8;
 
-    const char* text;            // the node's path: bytes that must match in full
-    const Slot* children;        // the static children in index order, then the wildcard
-    const char* more_indices;    // the first bytes of the static children after the 8th
-    std::string_view full_path;  // the pattern of `route`
-    std::uint32_t text_size;     // add() takes no pattern of 4 GiB or more
+    // The first 8 bytes of `text`, and which of them are text, to compare a short text with
+    // one load from the path.
+    std::uint64_t text_word;
+    std::uint64_t text_mask;
+    const char* text;          // the node's path: bytes that must match in full
+    const Slot* children;      // the static children in index order, then the wildcard
+    const char* more_indices;  // the first bytes of the static children after the 8th
+    std::uint32_t text_size;   // add() takes no pattern of 4 GiB or more
     std::uint32_t route;
-    char indices[kInlineIndices];  // the first byte of each of the first static children
+    // The first byte of each of the first static children. Unused places repeat the first one,
+    // which a scan meets first, so the scan need not know how many are used.
+    char indices[kInlineIndices];
     std::uint16_t static_count;
     std::uint16_t child_count;
     Kind kind;
@@ -123,7 +128,8 @@ struct Tree::Table {
 
   Table(const Node* root, std::size_t node_count);
 
-  std::vector<Slot> slots;  // slots[0] is the root
+  std::vector<Slot> slots;                   // slots[0] is the root
+  std::vector<std::string_view> full_paths;  // the pattern of each slot's route
 };
 
 namespace {
@@ -472,17 +478,38 @@ inline bool is_slash(std::string_view s) {
 // learns which child a path takes, so the next slot's address waits on one load (`children`)
 // and not on the comparisons, as it would if the position were computed from them.
 inline const Slot* static_child(const Slot* n, char c) {
-  const std::size_t count = n->static_count;
-  const std::size_t inline_count = std::min<std::size_t>(count, Slot::kInlineIndices);
-  for (std::size_t k = 0; k < inline_count; ++k) {
+  if (n->static_count == 0) return nullptr;
+  for (std::size_t k = 0; k < Slot::kInlineIndices; ++k) {
     if (n->indices[k] == c) return n->children + k;
   }
-  for (std::size_t k = Slot::kInlineIndices; k < count; ++k) {
-    if (n->more_indices[k - Slot::kInlineIndices] == c) [[unlikely]] {
-      return n->children + k;
-    }
+  for (std::size_t k = Slot::kInlineIndices; k < n->static_count; ++k) {
+    if (n->more_indices[k - Slot::kInlineIndices] == c) return n->children + k;
   }
   return nullptr;
+}
+
+// Up to 8 bytes from the front of `rest`, zeros after its end. `rest` ends where the looked-up
+// path ends and `path_begin` is where that path begins: a short rest is read as the word that
+// ends the path, which lies inside it once the path has 8 bytes.
+inline std::uint64_t front_word(std::string_view rest, const char* path_begin) {
+  const std::size_t size = rest.size();
+  if (size >= 8) return load8(rest.data());
+  if (size == 0) return 0;
+  const char* end = rest.data() + size;
+  if (end - path_begin >= 8) return load8(end - 8) >> (8 * (8 - size));
+  std::uint64_t word = 0;
+  for (std::size_t k = 0; k < size; ++k) {
+    word |= std::uint64_t{static_cast<unsigned char>(rest[k])} << (8 * k);
+  }
+  return word;
+}
+
+// Whether `path` starts with the text of n.
+inline bool starts_with_text(std::string_view path, const Slot* n, const char* path_begin) {
+  const std::size_t size = n->text_size;
+  if (path.size() < size) return false;
+  if (((front_word(path, path_begin) ^ n->text_word) & n->text_mask) != 0) return false;
+  return size <= 8 || same_bytes(path.data() + 8, n->text + 8, size - 8);
 }
 
 // The length of the path segment that starts `rest`: up to the next '/' or the end. `rest` ends
@@ -514,12 +541,18 @@ inline std::size_t segment_size(std::string_view rest, const char* path_begin) {
 // the places Gin backtracks from, the wildcard child is tried with the parameters rolled back.
 // A nested walk (kNested) returns false where it fails, so that the enclosing walk can take its
 // wildcard instead; the outermost walk always returns true and leaves its verdict in `out`.
+inline bool matched(const Slot* n, const Tree::Table& table, Match& out) {
+  out.route = n->route;
+  out.full_path = table.full_paths[static_cast<std::size_t>(n - table.slots.data())];
+  return true;
+}
+
 template <bool kNested>
-bool walk(const Slot* n, std::string_view path, const char* path_begin, Params& params,
-          Match& out) {
+bool walk(const Tree::Table& table, const Slot* n, std::string_view path, const char* path_begin,
+          Params& params, Match& out) {
   for (;;) {
     const std::size_t size = n->text_size;
-    if (path.size() < size || !same_bytes(path.data(), n->text, size)) {
+    if (!starts_with_text(path, n, path_begin)) {
       // The path ends inside this node, or differs from it.
       const bool tsr =
           is_slash(path) || (size == path.size() + 1 && n->text[size - 1] == '/' &&
@@ -531,9 +564,7 @@ bool walk(const Slot* n, std::string_view path, const char* path_begin, Params& 
 
     if (path.size() == size) {
       if (n->route != kNoRoute) {
-        out.route = n->route;
-        out.full_path = n->full_path;
-        return true;
+        return matched(n, table, out);
       }
       if (kNested && !is_slash(path)) return false;
       if (is_slash(path) && n->wild_child && n->kind != Kind::root) {
@@ -555,7 +586,7 @@ bool walk(const Slot* n, std::string_view path, const char* path_begin, Params& 
         continue;
       }
       const std::size_t mark = params.size();
-      if (walk<true>(child, path, path_begin, params, out)) return true;
+      if (walk<true>(table, child, path, path_begin, params, out)) return true;
       params.resize(mark);
     } else if (!n->wild_child) {
       if (kNested && !is_slash(path)) return false;
@@ -577,9 +608,7 @@ bool walk(const Slot* n, std::string_view path, const char* path_begin, Params& 
         return true;
       }
       if (n->route != kNoRoute) {
-        out.route = n->route;
-        out.full_path = n->full_path;
-        return true;
+        return matched(n, table, out);
       }
       if (n->child_count == 1) {
         const Slot* c = n->children;
@@ -591,15 +620,14 @@ bool walk(const Slot* n, std::string_view path, const char* path_begin, Params& 
     }
     // catch-all leaf: the value keeps its leading '/'
     params.push_back({{n->text + 2, n->text_size - 2}, path});
-    out.route = n->route;
-    out.full_path = n->full_path;
-    return true;
+    return matched(n, table, out);
   }
 }
 
 }  // namespace
 
-Tree::Table::Table(const Node* root, std::size_t node_count) : slots(node_count) {
+Tree::Table::Table(const Node* root, std::size_t node_count)
+    : slots(node_count), full_paths(node_count) {
   std::vector<const Node*> order;  // breadth first: order[i] becomes slots[i]
   order.reserve(node_count);
   order.push_back(root);
@@ -618,21 +646,31 @@ Tree::Table::Table(const Node* root, std::size_t node_count) : slots(node_count)
     s.kind = n->kind;
     s.wild_child = n->wild_child;
     const std::string& indices = n->indices;
-    std::fill(std::begin(s.indices), std::end(s.indices), '\0');
+    std::fill(std::begin(s.indices), std::end(s.indices), indices.empty() ? '\0' : indices[0]);
     indices.copy(s.indices, Slot::kInlineIndices);
     s.more_indices = indices.size() > Slot::kInlineIndices
                          ? indices.data() + Slot::kInlineIndices
                          : nullptr;  // the builder's bytes: the table goes before they change
-    s.full_path = n->full_path;
+    s.text_word = 0;
+    s.text_mask = 0;
+    for (std::size_t k = 0; k < std::min<std::size_t>(n->path.size(), 8); ++k) {
+      s.text_word |= std::uint64_t{static_cast<unsigned char>(n->path[k])} << (8 * k);
+      s.text_mask |= std::uint64_t{0xFF} << (8 * k);
+    }
+    full_paths[i] = n->full_path;
     order.insert(order.end(), n->children.begin(), n->children.end());
   }
   assert(order.size() == node_count);
 }
 
-const Tree::Table& Tree::table() const {
+inline const Tree::Table& Tree::table() const {
   if (const Table* t = table_.load(std::memory_order_acquire)) [[likely]] {
     return *t;
   }
+  return build_table();
+}
+
+[[gnu::noinline]] const Tree::Table& Tree::build_table() const {
   static std::mutex building;
   const std::lock_guard lock(building);
   if (const Table* t = table_.load(std::memory_order_relaxed)) return *t;
@@ -645,7 +683,7 @@ Match Tree::find(std::string_view path, Params& params) const {
   const Table& t = table();
   const std::size_t base = params.size();
   Match m;
-  walk<false>(t.slots.data(), path, path.data(), params, m);
+  walk<false>(t, t.slots.data(), path, path.data(), params, m);
   if (m.route == kNoRoute) params.resize(base);
   return m;
 }

@@ -77,6 +77,7 @@ class Tree {
 
  private:
   const Table& table() const;
+  const Table& build_table() const;
   Node* new_node();
   Node* root() const { return nodes_.front().get(); }
   void check_insert(std::string_view path) const;
