@@ -1,0 +1,151 @@
+// Heap allocations per request through the engine, after warm-up: a matched route makes none.
+//
+// This is its own executable (sloe_allocation_tests), not part of sloe_tests: it links
+// bench/alloc_counter.cpp, which replaces the global operator new for the whole program.
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <sloe/sloe.hpp>
+
+#include "alloc_counter.hpp"
+#include "context/context_state.hpp"
+#include "engine/engine_core.hpp"
+#include "http/session.hpp"
+
+namespace {
+
+// Feeds raw request bytes to an engine the way a connection does: the same Session and the
+// same EngineCore::handle, with the answers written to the session's output buffer.
+class Pipe final : public sloe::http::Dispatcher {
+ public:
+  explicit Pipe(sloe::Engine& app) : core_(app.core()), session_(core_.limits(), *this) {
+    core_.freeze();
+  }
+  sloe::http::Outcome dispatch(const sloe::http::Request& request,
+                               sloe::http::ResponseFraming framing, std::string& out) override {
+    return core_.handle(request, framing, out, pool_, {"127.0.0.1", nullptr});
+  }
+  // The bytes sit in a buffer the session does not own, as a connection's read buffer does.
+  // Returns the size of the answer, which is then dropped.
+  std::size_t send(std::string_view bytes) {
+    session_.process(bytes);
+    const std::size_t written = session_.output().size();
+    session_.output().clear();
+    return written;
+  }
+  // The answer to `bytes`, kept.
+  std::string answer(std::string_view bytes) {
+    session_.process(bytes);
+    std::string out = session_.output();
+    session_.output().clear();
+    return out;
+  }
+
+ private:
+  sloe::detail::EngineCore& core_;
+  sloe::detail::ContextPool pool_;
+  sloe::http::Session session_;
+};
+
+// A GET request for `target` as a load generator sends it.
+std::string get(std::string_view target) {
+  return "GET " + std::string(target) +
+         " HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: wrk\r\n\r\n";
+}
+
+// Heap allocations per request for `request` (raw bytes, one or more requests), once the
+// engine's pools and buffers are warm. Fails the test unless every answer is a 200.
+double allocations_per_request(sloe::Engine& app, std::string_view request) {
+  constexpr int kWarmUp = 3;
+  constexpr int kCounted = 100;
+  Pipe pipe(app);
+  for (int i = 0; i < kWarmUp; ++i) {
+    const std::string answer = pipe.answer(request);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 ")) << request << "answered:\n" << answer;
+  }
+  const std::uint64_t before = sloe::bench::allocations();
+  std::size_t written = 0;
+  for (int i = 0; i < kCounted; ++i) written += pipe.send(request);
+  const std::uint64_t allocations = sloe::bench::allocations() - before;
+  EXPECT_GT(written, 0u);
+  return static_cast<double>(allocations) / kCounted;
+}
+
+// The counter sees allocations in this build: were a sanitizer's runtime to bypass the replaced
+// operator new, every 0 below would mean nothing.
+TEST(RequestAllocations, CounterSeesAllocations) {
+  const std::uint64_t before = sloe::bench::allocations();
+  std::string* volatile text = new std::string(100, 'x');
+  delete text;
+  EXPECT_EQ(sloe::bench::allocations() - before, 2u);
+}
+
+TEST(RequestAllocations, StaticRoute) {
+  sloe::Engine app;
+  app.get("/plaintext", [](sloe::Context& c) { c.string(200, "Hello, World!"); });
+  EXPECT_EQ(allocations_per_request(app, get("/plaintext")), 0);
+}
+
+TEST(RequestAllocations, ParamRoute) {
+  sloe::Engine app;
+  app.get("/user/:id", [](sloe::Context& c) { c.string(200, c.param("id")); });
+  EXPECT_EQ(allocations_per_request(app, get("/user/12345")), 0);
+}
+
+// Routes from Gin's githubapi_test.go, served beside each other, each asked for with concrete
+// parameter values; the handler answers with the last parameter, so it reads what the router
+// matched.
+TEST(RequestAllocations, GithubApiRoutes) {
+  struct Route {
+    std::string_view method;
+    std::string_view pattern;
+    std::string_view target;
+  };
+  const Route routes[] = {
+      {"GET", "/authorizations", "/authorizations"},
+      {"GET", "/authorizations/:id", "/authorizations/12345"},
+      {"DELETE", "/authorizations/:id", "/authorizations/12345"},
+      {"GET", "/applications/:client_id/tokens/:access_token", "/applications/ab12/tokens/cd34"},
+      {"GET", "/repos/:owner/:repo/events", "/repos/gin-gonic/gin/events"},
+      {"PUT", "/repos/:owner/:repo/notifications", "/repos/gin-gonic/gin/notifications"},
+      {"GET", "/notifications/threads/:id/subscription", "/notifications/threads/7/subscription"},
+      {"GET", "/user/starred/:owner/:repo", "/user/starred/gin-gonic/gin"},
+      {"GET", "/repos/:owner/:repo/git/blobs/:sha", "/repos/gin-gonic/gin/git/blobs/1a2b3c"},
+      {"POST", "/repos/:owner/:repo/git/trees", "/repos/gin-gonic/gin/git/trees"},
+      {"GET", "/repos/:owner/:repo/issues/:number/comments",
+       "/repos/gin-gonic/gin/issues/42/comments"},
+      {"DELETE", "/repos/:owner/:repo/issues/:number/labels/:name",
+       "/repos/gin-gonic/gin/issues/42/labels/bug"},
+      {"GET", "/gitignore/templates/:name", "/gitignore/templates/C"},
+      {"GET", "/orgs/:org/public_members/:user", "/orgs/gin-gonic/public_members/manu"},
+      {"PUT", "/teams/:id/repos/:owner/:repo", "/teams/9/repos/gin-gonic/gin"},
+      {"GET", "/repos/:owner/:repo/pulls/:number/merge", "/repos/gin-gonic/gin/pulls/3/merge"},
+      {"GET", "/repos/:owner/:repo/stats/punch_card", "/repos/gin-gonic/gin/stats/punch_card"},
+      {"GET", "/legacy/issues/search/:owner/:repository/:state/:keyword",
+       "/legacy/issues/search/gin-gonic/gin/open/router"},
+      {"GET", "/search/repositories", "/search/repositories"},
+      {"GET", "/users/:user", "/users/manu"},
+      {"GET", "/user", "/user"},
+      {"GET", "/users/:user/following/:target_user", "/users/manu/following/thinkerou"},
+      {"DELETE", "/user/keys/:id", "/user/keys/12345"},
+  };
+  sloe::Engine app;
+  for (const Route& r : routes) {
+    app.handle(r.method, r.pattern, [](sloe::Context& c) {
+      const auto params = c.params();
+      c.string(200, params.empty() ? c.full_path() : params.back().value);
+    });
+  }
+  for (const Route& r : routes) {
+    SCOPED_TRACE(std::string(r.method) + " " + std::string(r.target));
+    const std::string request = std::string(r.method) + " " + std::string(r.target) +
+                                " HTTP/1.1\r\nHost: api.github.test\r\nContent-Length: 0\r\n\r\n";
+    EXPECT_EQ(allocations_per_request(app, request), 0);
+  }
+}
+
+}  // namespace
