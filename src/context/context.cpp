@@ -1,5 +1,6 @@
 #include "sloe/context/context.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <memory>
@@ -423,8 +424,74 @@ int Context::response_status() const {
   return state_->status;
 }
 
+void detail::require_token(std::string_view caller, std::string_view name) {
+  if (!http::is_token(name)) {
+    throw std::invalid_argument(fmt::format(
+        "{}: \"{}\" is not a valid name; use letters, digits and !#$%&'*+-.^_`|~", caller, name));
+  }
+}
+
+namespace {
+
+// Go's sanitizeCookiePath drops these bytes; sloe refuses them instead of sending another path.
+bool is_cookie_path(std::string_view path) {
+  return std::ranges::none_of(path, [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f || c == ';';
+  });
+}
+
+bool is_cookie_domain(std::string_view domain) {
+  return std::ranges::all_of(domain, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == ':';
+  });
+}
+
+}  // namespace
+
+void Context::set_cookie(std::string_view name, std::string_view value,
+                         const CookieOptions& options) {
+  check();
+  detail::require_token("sloe::Context::set_cookie", name);
+  if (!is_cookie_path(options.path) || !is_cookie_domain(options.domain)) {
+    throw std::invalid_argument(fmt::format(
+        "sloe::Context::set_cookie: cookie \"{}\" has a path or domain with characters a "
+        "Set-Cookie header cannot carry (path \"{}\", domain \"{}\")",
+        name, options.path, options.domain));
+  }
+  // Go's http.Cookie.String, attribute for attribute.
+  std::string& header = state_->scratch.next();
+  header.append(name).push_back('=');
+  http::query_escape(value, header);
+  header.append("; Path=").append(options.path.empty() ? "/" : options.path);
+  std::string_view domain = options.domain;
+  if (domain.starts_with('.')) domain.remove_prefix(1);
+  if (!domain.empty()) header.append("; Domain=").append(domain);
+  if (options.max_age > 0)
+    fmt::format_to(std::back_inserter(header), "; Max-Age={}", options.max_age);
+  if (options.max_age < 0) header.append("; Max-Age=0");
+  if (options.http_only) header.append("; HttpOnly");
+  if (options.secure) header.append("; Secure");
+  switch (options.same_site) {
+    case SameSite::unset:
+      break;
+    case SameSite::lax:
+      header.append("; SameSite=Lax");
+      break;
+    case SameSite::strict:
+      header.append("; SameSite=Strict");
+      break;
+    case SameSite::none:
+      header.append("; SameSite=None");
+      break;
+  }
+  state_->response_headers.add("Set-Cookie", header);
+}
+
 void Context::header(std::string_view name, std::string_view value) {
   check();
+  if (!value.empty()) detail::require_token("sloe::Context::header", name);
   if (value.empty()) {
     state_->response_headers.remove(name);
   } else {

@@ -90,6 +90,10 @@ struct RequestEnv {
 
 inline constexpr int kAbortIndex = 1 << 30;
 
+/// Throws std::invalid_argument naming `caller` unless `name` is an HTTP token (a header or
+/// cookie name).
+void require_token(std::string_view caller, std::string_view name);
+
 struct ContextState {
   const http::Request* request = nullptr;
   RequestEnv env;

@@ -53,6 +53,7 @@ ResponderOwner::~ResponderOwner() {
 }  // namespace detail
 
 Responder& Responder::header(std::string_view name, std::string_view value) {
+  detail::require_token("sloe::Responder::header", name);
   std::lock_guard lock(owner_->core->mutex);
   if (!owner_->core->answered) owner_->core->headers.emplace_back(name, value);
   return *this;

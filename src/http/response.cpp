@@ -1,5 +1,6 @@
 #include "http/response.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 
@@ -7,12 +8,31 @@
 
 namespace sloe::http {
 
+namespace {
+// A value often carries client input (a redirect target, an echoed id): a CR or LF in it would
+// let the client write headers of its own. Go's net/http turns them into spaces; so does sloe.
+void assign_field_value(std::string& field, std::string_view value) {
+  field.assign(value);
+  for (char& c : field) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+}
+}  // namespace
+
+bool is_token(std::string_view text) {
+  constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+  return !text.empty() && std::ranges::all_of(text, [&](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           kSymbols.find(c) != std::string_view::npos;
+  });
+}
+
 void ResponseHeaders::set(std::string_view name, std::string_view value) {
   bool found = false;
   for (std::size_t i = 0; i < size_;) {
     if (iequals(fields_[i].name, name)) {
       if (!found) {
-        fields_[i].value.assign(value);
+        assign_field_value(fields_[i].value, value);
         found = true;
       } else {
         std::swap(fields_[i], fields_[--size_]);
@@ -27,7 +47,7 @@ void ResponseHeaders::set(std::string_view name, std::string_view value) {
 void ResponseHeaders::add(std::string_view name, std::string_view value) {
   Field& field = append();
   field.name.assign(name);
-  field.value.assign(value);
+  assign_field_value(field.value, value);
 }
 
 void ResponseHeaders::remove(std::string_view name) {

@@ -12,6 +12,10 @@ bool needs_decoding(std::string_view text, bool plus_as_space);
 /// Appends the decoded `text` to `out`. Returns false on a malformed escape ("%zz", "%4").
 bool percent_decode(std::string_view text, std::string& out, bool plus_as_space);
 
+/// Appends `text` escaped for a query component, as Go's url.QueryEscape does: letters,
+/// digits and `-_.~` stay, a space becomes '+', every other byte %XX.
+void query_escape(std::string_view text, std::string& out);
+
 /// Calls `visit(raw_key, raw_value)` for every `key=value` pair of a query string, in order;
 /// pairs are separated by '&', a pair without '=' has an empty value, empty pairs are skipped.
 template <class Visit>

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "sloe/context/context_copy.hpp"
+#include "sloe/context/cookie.hpp"
 #include "sloe/context/form_file.hpp"
 #include "sloe/context/handler.hpp"
 #include "sloe/context/json.hpp"
@@ -172,6 +173,10 @@ class Context {
   int response_status() const;
   /// Sets a response header; an empty value removes it (Gin's `c.Header`).
   void header(std::string_view name, std::string_view value);
+  /// Adds a Set-Cookie header (Gin's `c.SetCookie`); the value is query-escaped, and
+  /// `c.cookie()` unescapes it. Throws std::invalid_argument for a name that is not an HTTP
+  /// token, or a path or domain that would break the header.
+  void set_cookie(std::string_view name, std::string_view value, const CookieOptions& options = {});
   /// Writes a text/plain body. With arguments it is a fmt format string:
   /// `c.string(200, "hello {}", c.param("id"))`.
   void string(int code, std::string_view text);
