@@ -99,6 +99,9 @@ void EngineCore::rebuild_no_route_chain() {
 
 void EngineCore::freeze() {
   frozen_.store(true);
+  for (const auto& tree : trees_) {
+    if (tree) tree->prepare();
+  }
 }
 
 void EngineCore::run_chain(Context& c) {

@@ -670,6 +670,10 @@ inline const Tree::Table& Tree::table() const {
   return build_table();
 }
 
+void Tree::prepare() const {
+  table();
+}
+
 [[gnu::noinline]] const Tree::Table& Tree::build_table() const {
   static std::mutex building;
   const std::lock_guard lock(building);

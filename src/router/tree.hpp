@@ -60,6 +60,10 @@ class Tree {
   /// `params.capacity() - params.size() >= max_params()`.
   Match find(std::string_view path, Params& params) const;
 
+  /// Lays the tree out for lookups now, so that no request pays for it (the engine does this
+  /// when it starts serving).
+  void prepare() const;
+
   /// The largest number of parameters of any registered pattern: reserve this much once.
   std::size_t max_params() const { return max_params_; }
 

@@ -96,6 +96,14 @@ TEST(RequestAllocations, ParamRoute) {
   EXPECT_EQ(allocations_per_request(app, get("/user/12345")), 0);
 }
 
+TEST(RequestAllocations, JsonFieldsRoute) {
+  sloe::Engine app;
+  app.get("/json/:id", [](sloe::Context& c) {
+    c.json(200, {{"message", "Hello, World!"}, {"id", c.param("id")}, {"n", 42}, {"ok", true}});
+  });
+  EXPECT_EQ(allocations_per_request(app, get("/json/7")), 0);
+}
+
 // Routes from Gin's githubapi_test.go, served beside each other, each asked for with concrete
 // parameter values; the handler answers with the last parameter, so it reads what the router
 // matched.
