@@ -9,35 +9,9 @@
 #include <sloe/sloe.hpp>
 
 #include "alloc_counter.hpp"
-#include "context/context_state.hpp"
-#include "engine/engine_core.hpp"
-#include "http/session.hpp"
+#include "engine_pipe.hpp"
 
 namespace {
-
-// Feeds requests to an engine the way a connection does, and discards the answers.
-class Pipe final : public sloe::http::Dispatcher {
- public:
-  explicit Pipe(sloe::Engine& app) : core_(app.core()), session_(core_.limits(), *this) {
-    core_.freeze();
-  }
-  sloe::http::Outcome dispatch(const sloe::http::Request& request,
-                               sloe::http::ResponseFraming framing, std::string& out) override {
-    return core_.handle(request, framing, out, pool_, {"127.0.0.1", nullptr});
-  }
-  // Like a connection: the bytes sit in a read buffer the session does not own.
-  std::size_t send(std::string_view bytes) {
-    session_.process(bytes);
-    std::size_t written = session_.output().size();
-    session_.output().clear();
-    return written;
-  }
-
- private:
-  sloe::detail::EngineCore& core_;
-  sloe::detail::ContextPool pool_;
-  sloe::http::Session session_;
-};
 
 sloe::Engine& demo_app() {
   static sloe::Engine app = [] {
@@ -51,7 +25,7 @@ sloe::Engine& demo_app() {
 }
 
 void run_requests(benchmark::State& state, std::string_view request) {
-  static Pipe pipe(demo_app());
+  static sloe::bench::EnginePipe pipe(demo_app());
   pipe.send(request);  // warm the pools and buffers
   std::uint64_t before = sloe::bench::allocations();
   for (auto _ : state) benchmark::DoNotOptimize(pipe.send(request));
@@ -85,7 +59,7 @@ void BM_Copy(benchmark::State& state) {
                            static_cast<double>(state.iterations()));
     c.status(204);
   });
-  Pipe pipe(app);
+  sloe::bench::EnginePipe pipe(app);
   pipe.send(
       "GET /copy/alpha/beta/gamma?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench\r\n"
       "Accept: */*\r\nAccept-Encoding: gzip\r\nAccept-Language: en\r\nCookie: a=b\r\n"

@@ -12,44 +12,9 @@
 #include <sloe/sloe.hpp>
 
 #include "alloc_counter.hpp"
-#include "context/context_state.hpp"
-#include "engine/engine_core.hpp"
-#include "http/session.hpp"
+#include "engine_pipe.hpp"
 
 namespace {
-
-// Feeds raw request bytes to an engine the way a connection does: the same Session and the
-// same EngineCore::handle, with the answers written to the session's output buffer.
-class Pipe final : public sloe::http::Dispatcher {
- public:
-  explicit Pipe(sloe::Engine& app) : core_(app.core()), session_(core_.limits(), *this) {
-    core_.freeze();
-  }
-  sloe::http::Outcome dispatch(const sloe::http::Request& request,
-                               sloe::http::ResponseFraming framing, std::string& out) override {
-    return core_.handle(request, framing, out, pool_, {"127.0.0.1", nullptr});
-  }
-  // The bytes sit in a buffer the session does not own, as a connection's read buffer does.
-  // Returns the size of the answer, which is then dropped.
-  std::size_t send(std::string_view bytes) {
-    session_.process(bytes);
-    const std::size_t written = session_.output().size();
-    session_.output().clear();
-    return written;
-  }
-  // The answer to `bytes`, kept.
-  std::string answer(std::string_view bytes) {
-    session_.process(bytes);
-    std::string out = session_.output();
-    session_.output().clear();
-    return out;
-  }
-
- private:
-  sloe::detail::EngineCore& core_;
-  sloe::detail::ContextPool pool_;
-  sloe::http::Session session_;
-};
 
 // A GET request for `target` as a load generator sends it.
 std::string get(std::string_view target) {
@@ -62,7 +27,7 @@ std::string get(std::string_view target) {
 double allocations_per_request(sloe::Engine& app, std::string_view request) {
   constexpr int kWarmUp = 3;
   constexpr int kCounted = 100;
-  Pipe pipe(app);
+  sloe::bench::EnginePipe pipe(app);
   for (int i = 0; i < kWarmUp; ++i) {
     const std::string answer = pipe.answer(request);
     EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 ")) << request << "answered:\n" << answer;

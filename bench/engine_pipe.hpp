@@ -1,0 +1,48 @@
+#pragma once
+// Feeds raw request bytes to an engine the way a connection does: the same Session and the
+// same EngineCore::handle, with the answers written to the session's output buffer. Used by
+// the request-path benchmark and the allocation tests.
+
+#include <sloe/sloe.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "context/context_state.hpp"
+#include "engine/engine_core.hpp"
+#include "http/session.hpp"
+
+namespace sloe::bench {
+
+class EnginePipe final : public http::Dispatcher {
+ public:
+  explicit EnginePipe(Engine& app) : core_(app.core()), session_(core_.limits(), *this) {
+    core_.freeze();
+  }
+  http::Outcome dispatch(const http::Request& request, http::ResponseFraming framing,
+                         std::string& out) override {
+    return core_.handle(request, framing, out, pool_, {"127.0.0.1", nullptr});
+  }
+  // The bytes sit in a buffer the session does not own, as a connection's read buffer does.
+  // Returns the size of the answer, which is then dropped.
+  std::size_t send(std::string_view bytes) {
+    session_.process(bytes);
+    const std::size_t written = session_.output().size();
+    session_.output().clear();
+    return written;
+  }
+  // The answer to `bytes`, kept.
+  std::string answer(std::string_view bytes) {
+    session_.process(bytes);
+    std::string out = session_.output();
+    session_.output().clear();
+    return out;
+  }
+
+ private:
+  detail::EngineCore& core_;
+  detail::ContextPool pool_;
+  http::Session session_;
+};
+
+}  // namespace sloe::bench
