@@ -103,9 +103,9 @@ struct Tree::Node {
 // The tree as `find` walks it: every node a slot in one array. A node's children are adjacent
 // and are reached by offset from the first rather than through a pointer each, and the first
 // bytes of its static children are one word in the slot, compared eight at a time. The groups of
-// children are laid out depth first, the last child's group right after its own, so that most
-// nodes (a param's child, the child of an only child, the busiest static child) have their
-// children right after them: descending takes no load of the `children` pointer.
+// children are laid out depth first, the last child's group right after its own, so that many
+// nodes (a param's child, the child of an only child, the last static child) have their
+// children right after them: descending to those takes no load of the `children` pointer.
 struct Tree::Table {
   // One cache line per node.
   struct alignas(64) Slot {
@@ -127,7 +127,8 @@ struct Tree::Table {
     std::uint16_t child_count;
     Kind kind;
     bool wild_child;
-    bool children_follow;  // children == this + 1
+    bool children_follow;   // children == this + 1
+    bool slash_then_param;  // the text is "/" and the only child a param, as in "/:a/:b"
   };
 
   Table(const Node* root, std::size_t node_count);
@@ -609,27 +610,37 @@ bool walk(const Tree::Table& table, const Slot* n, std::string_view path, const 
 
     n = first_child(n) + n->static_count;  // the wildcard child
     if (n->kind == Kind::param) {
-      const std::size_t end = segment_size(path, path_begin);
-      params.push_back({{n->text + 1, n->text_size - 1}, path.substr(0, end)});
-      if (end < path.size()) {
-        if (n->child_count != 0) {
+      for (;;) {
+        const std::size_t end = segment_size(path, path_begin);
+        params.push_back({{n->text + 1, n->text_size - 1}, path.substr(0, end)});
+        if (end < path.size()) {
+          if (n->child_count == 0) {
+            out.trailing_slash_redirect = path.size() == end + 1;
+            return true;
+          }
           path.remove_prefix(end);
-          n = first_child(n);
+          const Slot* c = first_child(n);
+          if (!c->slash_then_param || path.size() == 1) {
+            n = c;
+            break;
+          }
+          // Between two params ("/:owner/:repo") the '/' has matched: straight to the next.
+          path.remove_prefix(1);
+          n = first_child(c);
           continue;
         }
-        out.trailing_slash_redirect = path.size() == end + 1;
+        if (n->route != kNoRoute) {
+          return matched(n, table, out);
+        }
+        if (n->child_count == 1) {
+          const Slot* c = first_child(n);
+          out.trailing_slash_redirect =
+              (c->text_size == 1 && c->text[0] == '/' && c->route != kNoRoute) ||
+              (c->text_size == 0 && c->static_count == 1 && c->indices[0] == '/');
+        }
         return true;
       }
-      if (n->route != kNoRoute) {
-        return matched(n, table, out);
-      }
-      if (n->child_count == 1) {
-        const Slot* c = first_child(n);
-        out.trailing_slash_redirect =
-            (c->text_size == 1 && c->text[0] == '/' && c->route != kNoRoute) ||
-            (c->text_size == 0 && c->static_count == 1 && c->indices[0] == '/');
-      }
-      return true;
+      continue;
     }
     // catch-all leaf: the value keeps its leading '/'
     params.push_back({{n->text + 2, n->text_size - 2}, path});
@@ -645,7 +656,6 @@ Tree::Table::Table(const Node* root, std::size_t node_count)
   order.reserve(node_count);
   order.push_back(root);
   std::vector<std::size_t> pending{0};  // slots whose children are still to be laid out
-  std::vector<const Node*> group;
   while (!pending.empty()) {
     const std::size_t i = pending.back();
     pending.pop_back();
@@ -653,16 +663,8 @@ Tree::Table::Table(const Node* root, std::size_t node_count)
     // Every node but a param has one indexed child per index byte, then its wildcard child.
     assert(n->kind == Kind::param ||
            n->children.size() == n->indices.size() + (n->wild_child ? 1 : 0));
-    // The static children come busiest first; put the busiest last instead (where they all have
-    // inline index bytes), as the last child is the one whose own children follow it.
-    std::string_view indices = n->indices;
-    group.assign(n->children.begin(), n->children.end());
-    char reversed[Slot::kInlineIndices];
-    if (indices.size() > 1 && indices.size() <= Slot::kInlineIndices) {
-      std::reverse(group.begin(), group.begin() + static_cast<std::ptrdiff_t>(indices.size()));
-      std::reverse_copy(indices.begin(), indices.end(), reversed);
-      indices = {reversed, indices.size()};
-    }
+    const std::string& indices = n->indices;
+    const std::vector<Node*>& group = n->children;
     Slot& s = slots[i];
     s.text = n->path.data();
     s.text_size = static_cast<std::uint32_t>(n->path.size());
@@ -673,6 +675,8 @@ Tree::Table::Table(const Node* root, std::size_t node_count)
     s.child_count = static_cast<std::uint16_t>(group.size());
     s.kind = n->kind;
     s.wild_child = n->wild_child;
+    s.slash_then_param = n->path == "/" && indices.empty() && n->wild_child && group.size() == 1 &&
+                         group.front()->kind == Kind::param;
     std::fill(std::begin(s.indices), std::end(s.indices), indices.empty() ? '\0' : indices[0]);
     indices.copy(s.indices, Slot::kInlineIndices);
     s.more_indices = indices.size() > Slot::kInlineIndices
