@@ -182,11 +182,13 @@ const detail::Form& Context::form() const {
         return true;
       });
     } else if (has_form_body && http::iequals(type, "multipart/form-data")) {
+      // The parser copies the boundary: an unescaped one need not outlive it.
+      std::deque<std::string> unescaped_boundary;
       std::optional<std::string_view> boundary =
-          http::header_parameter(request.header("content-type"), "boundary", form.unescaped);
+          http::header_parameter(request.header("content-type"), "boundary", unescaped_boundary);
       http::MultipartBody body = http::parse_multipart(request.body, boundary.value_or(""));
       form.error = std::move(body.error);
-      for (std::string& unescaped : body.unescaped) form.unescaped.push_back(std::move(unescaped));
+      form.unescaped = std::move(body.unescaped);  // moving a deque keeps its strings in place
       for (const http::MultipartPart& part : body.parts) {
         if (part.filename) {
           form.files.push_back({part.name, *part.filename, part.content_type, part.content});
@@ -491,10 +493,10 @@ void Context::set_cookie(std::string_view name, std::string_view value,
 
 void Context::header(std::string_view name, std::string_view value) {
   check();
-  if (!value.empty()) detail::require_token("sloe::Context::header", name);
   if (value.empty()) {
     state_->response_headers.remove(name);
   } else {
+    detail::require_token("sloe::Context::header", name);
     state_->response_headers.set(name, value);
   }
 }
@@ -724,6 +726,11 @@ void ContextAccess::answer_exception(Context& c, std::exception_ptr error,
   s.response_headers.clear();
   if (!s.request_id.empty()) s.response_headers.set("X-Request-ID", s.request_id);
   s.index = kAbortIndex;
+  auto server_error = [&](std::string_view what) {
+    spdlog::error("sloe: handler for {} {} threw: {}", s.request->method, s.path, what);
+    s.body.assign(server_error_body);
+    s.status = 500;
+  };
   try {
     std::rethrow_exception(error);
   } catch (const BadRequest& e) {
@@ -731,17 +738,10 @@ void ContextAccess::answer_exception(Context& c, std::exception_ptr error,
     s.response_headers.set("Content-Type", "text/plain; charset=utf-8");
     s.body.assign(e.what());
     s.status = 400;
+  } catch (const std::exception& e) {
+    server_error(e.what());
   } catch (...) {
-    std::string what = "an exception not derived from std::exception";
-    try {
-      throw;
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    spdlog::error("sloe: handler for {} {} threw: {}", s.request->method, s.path, what);
-    s.body.assign(server_error_body);
-    s.status = 500;
+    server_error("an exception not derived from std::exception");
   }
 }
 
