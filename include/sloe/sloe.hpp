@@ -7,6 +7,7 @@
 #include "sloe/context/json.hpp"
 #include "sloe/engine.hpp"
 #include "sloe/errors.hpp"
+#include "sloe/log_escape.hpp"
 #include "sloe/middleware/logger.hpp"
 #include "sloe/middleware/recovery.hpp"
 #include "sloe/options.hpp"

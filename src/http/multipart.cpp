@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "http/request.hpp"
 
 namespace sloe::http {
@@ -22,6 +24,22 @@ std::string_view last_path_element(std::string_view name) {
   if (name == "/") return name;
   std::size_t slash = name.rfind('/');
   return slash == npos ? name : name.substr(slash + 1);
+}
+
+bool control_byte(char ch) {
+  auto byte = static_cast<unsigned char>(ch);
+  return byte < 0x20 || byte == 0x7F;
+}
+
+// Control bytes are removed rather than refused: "evil.sh\0.txt" becomes "evil.sh.txt", so an
+// extension check sees the extension the saved file gets (a NUL would cut the name short at
+// the filesystem call), and no CR, LF or escape sequence reaches a log line or a header. The
+// cleaned name is kept in `store` when it differs.
+std::string_view without_control_bytes(std::string_view name, std::deque<std::string>& store) {
+  if (std::none_of(name.begin(), name.end(), control_byte)) return name;
+  std::string& clean = store.emplace_back(name);
+  clean.erase(std::remove_if(clean.begin(), clean.end(), control_byte), clean.end());
+  return clean;
 }
 
 class Splitter {
@@ -174,6 +192,7 @@ MultipartBody parse_multipart(std::string_view body, std::string_view boundary) 
     part.name = *name;
     std::optional<std::string_view> filename =
         header_parameter(disposition, "filename", out.unescaped);
+    if (filename) filename = without_control_bytes(*filename, out.unescaped);
     if (filename && !filename->empty()) part.filename = last_path_element(*filename);
     out.parts.push_back(part);
   }

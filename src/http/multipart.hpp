@@ -1,6 +1,7 @@
 #pragma once
 // multipart/form-data bodies (RFC 7578), parsed in place: the parts' views point into the body
-// (or into MultipartBody::unescaped for quoted parameters that had escapes).
+// (or into MultipartBody::unescaped for quoted parameters that had escapes and for file names
+// that had control bytes removed).
 
 #include <cstddef>
 #include <deque>
@@ -19,9 +20,10 @@ std::optional<std::string_view> header_parameter(std::string_view header_value,
                                                  std::deque<std::string>& unescaped);
 
 struct MultipartPart {
-  std::string_view name;                     // the form field
-  std::optional<std::string_view> filename;  // file uploads: the name's last path element
-  std::string_view content_type;             // the part's own Content-Type; empty when absent
+  std::string_view name;  // the form field
+  // File uploads: the name's last path element, with bytes below 0x20 and 0x7F removed.
+  std::optional<std::string_view> filename;
+  std::string_view content_type;  // the part's own Content-Type; empty when absent
   std::string_view content;
 };
 
@@ -35,7 +37,8 @@ inline constexpr std::size_t kMaxMultipartParts = 1000;
 
 /// Splits a multipart body at `boundary`. Parts that are not `form-data` with a name are
 /// skipped, as Go's multipart.Reader.ReadForm skips them; a part with an empty filename is a
-/// plain field. On malformed input `error` says what is wrong and `parts` is empty.
+/// plain field, and so is one whose filename has nothing but control bytes. On malformed input
+/// `error` says what is wrong and `parts` is empty.
 MultipartBody parse_multipart(std::string_view body, std::string_view boundary);
 
 }  // namespace sloe::http

@@ -6,6 +6,7 @@
 
 #include "context/context_state.hpp"
 #include "sloe/context/context.hpp"
+#include "sloe/log_escape.hpp"
 
 namespace sloe {
 
@@ -14,10 +15,14 @@ void log_access(Context& c) {
   auto latency =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - c.start_time());
   std::string_view query = c.raw_query();
+  // Every field but the numbers comes from the client (the path percent-decoded, the address
+  // from X-Forwarded-For behind a trusted proxy); escaped, a request cannot add or split lines.
   spdlog::info("[sloe] {:3} | {:>9.3f}ms | {:>15} | {:<7} \"{}{}{}\"", c.response_status(),
-               latency.count(), c.client_ip(), c.method(), c.path(), query.empty() ? "" : "?",
-               query);
-  for (const Error& error : c.errors()) spdlog::warn("[sloe] error: {}", error.message);
+               latency.count(), log_escaped(c.client_ip()), log_escaped(c.method()),
+               log_escaped(c.path()), query.empty() ? "" : "?", log_escaped(query));
+  for (const Error& error : c.errors()) {
+    spdlog::warn("[sloe] error: {}", log_escaped(error.message));
+  }
 }
 }  // namespace
 

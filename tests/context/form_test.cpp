@@ -9,6 +9,8 @@
 #include <sstream>
 #include <system_error>
 
+#include <unistd.h>
+
 #include "../support/captured_log.hpp"
 
 namespace {
@@ -144,6 +146,74 @@ TEST(Form, UploadedFilesAreSavedByteForByte) {
   EXPECT_NE(failed.body.find("cannot save the uploaded file \"up.bin\" to /nonexistent-dir/x"),
             std::string::npos)
       << failed.body;
+}
+
+// "evil.sh\0.txt" must not pass a ".txt" check and then be written as "evil.sh".
+TEST(Form, UploadedFileNamesLoseControlBytesBeforeTheHandlerAndTheFilesystemSeeThem) {
+  using namespace std::string_literals;
+  const auto directory =
+      std::filesystem::temp_directory_path() / fmt::format("sloe-form-names-{}", ::getpid());
+  std::filesystem::create_directories(directory);
+  sloe::Engine app;
+  app.post("/save", [&](Context& c) {
+    auto file = c.form_file("file");
+    if (!file->filename.ends_with(".txt")) return c.string(400, "only .txt");
+    c.save_uploaded_file(*file, (directory / std::string(file->filename)).string());
+    c.string(200, "{}", file->filename);
+  });
+  Client client(app);
+  struct Case {
+    std::string filename;  // as sent
+    std::string saved;
+  };
+  const Case cases[] = {
+      {"evil.sh\0.txt"s, "evil.sh.txt"},
+      {"line\rbreak.txt", "linebreak.txt"},
+      {"tab\tand\x7f del.txt", "taband del.txt"},
+      {"../..\0/x\x01.txt"s, "x.txt"},
+  };
+  for (const Case& test : cases) {
+    SCOPED_TRACE(test.saved);
+    const std::string body =
+        multipart({"Content-Disposition: form-data; name=\"file\"; "
+                   "filename=\"" +
+                   test.filename + "\"\r\n\r\ncontent"});
+    auto r = client.post("/save", body, kMultipartType);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body, test.saved);
+    EXPECT_TRUE(std::filesystem::exists(directory / test.saved));
+  }
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(directory)) ++files;
+  EXPECT_EQ(files, std::size(cases));
+  EXPECT_FALSE(std::filesystem::exists(directory / "evil.sh"));
+  std::filesystem::remove_all(directory);
+}
+
+TEST(Form, SaveUploadedFileRefusesAPathWithANul) {
+  using namespace std::string_literals;
+  const auto directory =
+      std::filesystem::temp_directory_path() / fmt::format("sloe-form-nul-{}", ::getpid());
+  std::filesystem::create_directories(directory);
+  sloe::Engine app;
+  app.post("/save", [&](Context& c) {
+    try {
+      // A path built from something other than the file name, e.g. a query parameter.
+      c.save_uploaded_file(*c.form_file("file"),
+                           (directory / ("evil.sh\0"s + std::string(c.query("ext")))).string());
+      c.string(200, "saved");
+    } catch (const std::system_error& e) {
+      c.string(500, "{}", e.code() == std::errc::invalid_argument);
+    }
+  });
+  Client client(app);
+  const std::string body =
+      multipart({"Content-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nx"});
+  auto r = client.post("/save?ext=.txt", body, kMultipartType);
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body, "true");
+  EXPECT_TRUE(std::filesystem::is_empty(directory));
+  std::filesystem::remove_all(directory);
 }
 
 TEST(Form, AMalformedMultipartBodyIsA400ThatSaysWhy) {

@@ -68,6 +68,45 @@ TEST(Multipart, FileNamesLoseTheirDirectoriesAndQuotedEscapesAreUndone) {
   EXPECT_EQ(parsed.parts[2].filename, "say \"hi\".txt");
 }
 
+// A NUL would cut the name short at the filesystem call ("evil.sh\0.txt" saved as "evil.sh"
+// past a ".txt" check); control bytes are removed, so the checked name is the saved one.
+TEST(Multipart, ControlBytesAreRemovedFromFileNames) {
+  using namespace std::string_literals;
+  struct Case {
+    std::string filename;  // as sent inside the quotes
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"evil.sh\0.txt"s, "evil.sh.txt"},
+      {"a\rb.txt", "ab.txt"},
+      {"tab\tbed.txt", "tabbed.txt"},
+      {"del\x7f.txt", "del.txt"},
+      {"\x1b[31mred.txt", "[31mred.txt"},
+      {"dir\0/../x\0.png"s, "x.png"},             // removed before the directories
+      {"caf\xc3\xa9.txt", "caf\xc3\xa9.txt"},     // UTF-8 is kept
+      {"esc\\\0aped\\\x01.txt"s, "escaped.txt"},  // \-escaped control bytes too
+  };
+  for (const Case& test : cases) {
+    SCOPED_TRACE(test.expected);
+    const std::string body =
+        part("form-data; name=\"f\"; filename=\"" + test.filename + "\"", "x") + "--XyZ--";
+    auto parsed = parse_multipart(body, "XyZ");
+    ASSERT_EQ(parsed.error, "");
+    ASSERT_EQ(parsed.parts.size(), 1u);
+    EXPECT_EQ(parsed.parts[0].filename, test.expected);
+  }
+}
+
+TEST(Multipart, AFileNameOfOnlyControlBytesIsAPlainField) {
+  using namespace std::string_literals;
+  const std::string body = part("form-data; name=\"f\"; filename=\"\0\r\t\""s, "value") + "--XyZ--";
+  auto parsed = parse_multipart(body, "XyZ");
+  ASSERT_EQ(parsed.error, "");
+  ASSERT_EQ(parsed.parts.size(), 1u);
+  EXPECT_FALSE(parsed.parts[0].filename);
+  EXPECT_EQ(parsed.parts[0].content, "value");
+}
+
 TEST(Multipart, PartsThatAreNotNamedFormDataAreSkipped) {
   const std::string body = part("attachment; name=\"a\"", "1") + part("form-data", "2") +
                            "--XyZ\r\n\r\nno headers\r\n" + part("form-data; name=b", "3") +
@@ -138,7 +177,8 @@ TEST(Multipart, RandomlyDamagedBodiesNeverReadOutOfBounds) {
     auto parsed = parse_multipart(body, "XyZ");
     for (const auto& p : parsed.parts) {
       // Every view lies inside the body or in the parser's own unescaped strings.
-      for (std::string_view view : {p.name, p.content, p.content_type}) {
+      for (std::string_view view :
+           {p.name, p.content, p.content_type, p.filename.value_or(std::string_view())}) {
         const bool in_body =
             view.data() >= body.data() && view.data() + view.size() <= body.data() + body.size();
         bool in_unescaped = false;

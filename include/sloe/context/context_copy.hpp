@@ -10,10 +10,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "sloe/async/scope.hpp"
+#include "sloe/log_escape.hpp"
 
 namespace sloe {
 
@@ -61,12 +63,18 @@ class ContextCopy {
 
   /// Logs through spdlog with the request id (and trace id) of the request this copy came
   /// from on the same line: `job.log(spdlog::level::info, "processing user {}", id)`.
+  /// String arguments (std::string, std::string_view, C strings) are escaped as
+  /// `sloe::log_escape` describes, since they often hold client data; the format string is
+  /// not. Wrap other client-derived values yourself (`sloe::log_escaped(...)`).
   template <class... Args>
   void log(spdlog::level::level_enum level, fmt::format_string<Args...> format,
            Args&&... args) const {
-    spdlog::log(level, "[request_id={}{}{}] {}", request_id_,
-                trace_id_.empty() ? "" : " trace_id=", trace_id_,
-                fmt::format(format, std::forward<Args>(args)...));
+    // The arguments were checked against `format` at compile time; the wrapped strings take
+    // the same format specs, so formatting them at run time cannot fail differently.
+    spdlog::log(level, "[request_id={}{}{}] {}", log_escaped(request_id_),
+                trace_id_.empty() ? "" : " trace_id=", log_escaped(trace_id_),
+                fmt::format(fmt::runtime(fmt::string_view(format)),
+                            escape_if_string(std::forward<Args>(args))...));
   }
   template <class... Args>
   void info(fmt::format_string<Args...> format, Args&&... args) const {
@@ -94,6 +102,24 @@ class ContextCopy {
  private:
   friend class Context;
   friend class Engine;  // hands each task its own cancellable scope
+
+  template <class T>
+  static constexpr bool is_string_v =
+      std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view> ||
+      std::is_same_v<T, const char*> || std::is_same_v<T, char*>;
+
+  template <class T>
+  static decltype(auto) escape_if_string(T&& arg) {
+    using Plain = std::decay_t<T>;
+    if constexpr (std::is_pointer_v<Plain> && is_string_v<Plain> &&
+                  !std::is_array_v<std::remove_reference_t<T>>) {
+      return log_escaped(arg ? std::string_view(arg) : std::string_view());
+    } else if constexpr (is_string_v<Plain>) {
+      return log_escaped(arg);
+    } else {
+      return std::forward<T>(arg);
+    }
+  }
 
   std::string method_;
   std::string path_;
