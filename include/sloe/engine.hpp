@@ -27,9 +27,12 @@ struct RouteInfo {
 struct ShutdownReport {
   std::size_t connections_closed = 0;  // closed cleanly, after their last answer
   std::size_t connections_forced = 0;  // still busy when the grace period ended
-  std::size_t tasks_finished = 0;      // background tasks that ended on their own in time
-  std::size_t tasks_cancelled = 0;     // dropped from the queue, or ended after cancellation
-  std::size_t tasks_abandoned = 0;     // ignored cancellation; left running, detached
+  // Background tasks queued or running when shutdown() began, or spawned during it: each is
+  // counted once in exactly one of the three (see sloe::DrainReport).
+  std::size_t tasks_finished = 0;   // returned in time, their scope not cancelled
+  std::size_t tasks_cancelled = 0;  // dropped from the queue, or returned after their scope
+                                    // was cancelled (the grace period ended)
+  std::size_t tasks_abandoned = 0;  // ignored cancellation; left running, detached
   std::chrono::milliseconds took{0};
 };
 

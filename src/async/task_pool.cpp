@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "sloe/log_escape.hpp"
+
 namespace sloe {
 
 using clock = TaskPool::clock;
@@ -44,12 +46,17 @@ struct TaskPoolCore {
   std::condition_variable work_cv;  // workers: a task is queued, or the pool closed
   std::condition_variable idle_cv;  // drain(): a task returned
   std::deque<Task> queue;
-  std::vector<Slot> slots;                // one per worker
-  std::size_t active = 0;                 // slots with a task
-  bool closed = false;                    // drain() started
-  bool drain_done = false;                // drain() returned
-  std::size_t drain_finished = 0;         // returned on their own after drain() started
-  std::vector<UnfinishedTask> drain_cut;  // returned after drain() cancelled them
+  std::vector<Slot> slots;  // one per worker
+  std::size_t active = 0;   // slots with a task
+  bool closed = false;      // drain() started
+  // From begin_shutdown() until drain() ends, every task that returns is counted in
+  // report_finished or report_cut; what is left when drain() ends is dropped or abandoned.
+  // Tasks that returned before it are not the shutdown's business; tasks returning after it
+  // were already counted as abandoned.
+  bool counting = false;
+  bool drain_done = false;                 // drain() returned
+  std::size_t report_finished = 0;         // returned with their scope intact
+  std::vector<UnfinishedTask> report_cut;  // returned with their scope cancelled
 
   std::mutex drain_mutex;  // serializes drain() calls
   bool drained = false;    // guarded by drain_mutex
@@ -66,13 +73,15 @@ bool run_task(TaskPoolCore::Task& task) {
     task.fn(task.scope);
     return true;
   } catch (const std::exception& e) {
-    spdlog::error("sloe: background task failed: request_id={} {} {}: {}", task.info.request_id,
-                  task.info.method, task.info.path, e.what());
+    spdlog::error("sloe: background task failed: request_id={} {} {}: {}",
+                  log_escaped(task.info.request_id), log_escaped(task.info.method),
+                  log_escaped(task.info.path), log_escaped(e.what()));
   } catch (...) {
     spdlog::error(
         "sloe: background task failed: request_id={} {} {}: unknown exception (not derived "
         "from std::exception)",
-        task.info.request_id, task.info.method, task.info.path);
+        log_escaped(task.info.request_id), log_escaped(task.info.method),
+        log_escaped(task.info.path));
   }
   return false;
 }
@@ -103,13 +112,18 @@ void TaskPoolCore::work(std::size_t index) {
       running.fetch_sub(1);
       finished.fetch_add(1);
       if (!ok) failed.fetch_add(1);
-      if (slots[index].cancelled_by_drain && !drain_done) {
-        // An abandoned task returning after drain() is not logged: by then the process may be
-        // tearing down its loggers.
-        drain_cut.push_back(
-            {task->info, UnfinishedTask::Fate::cancelled, clock::now() - task->spawned_at});
-      } else if (closed && !slots[index].cancelled_by_drain) {
-        ++drain_finished;
+      // An abandoned task returning after drain() is neither counted again nor logged: by then
+      // the process may be tearing down its loggers.
+      if (counting && !drain_done) {
+        // Whoever cancelled the scope (drain(), the engine's lifetime reaching it through the
+        // pool's scope, a deadline), the task was cut short rather than done.
+        if (slots[index].cancelled_by_drain || task->scope.cancelled()) {
+          report_cut.push_back(
+              {task->info, UnfinishedTask::Fate::cancelled, clock::now() - task->spawned_at});
+          cancelled.fetch_add(1);
+        } else {
+          ++report_finished;
+        }
       }
       slots[index] = Slot{};
       --active;
@@ -191,6 +205,11 @@ void TaskPool::enqueue(TaskInfo info, Scope scope, detail::TaskFunction fn) {
   core.work_cv.notify_one();
 }
 
+void TaskPool::begin_shutdown() {
+  std::lock_guard lock(core_->mutex);
+  core_->counting = true;
+}
+
 DrainReport TaskPool::drain(clock::duration grace, clock::duration cancel_wait) {
   detail::TaskPoolCore& core = *core_;
   std::lock_guard drain_lock(core.drain_mutex);
@@ -199,6 +218,7 @@ DrainReport TaskPool::drain(clock::duration grace, clock::duration cancel_wait) 
   core.drained = true;
 
   std::unique_lock lock(core.mutex);
+  core.counting = true;
   core.closed = true;
   core.work_cv.notify_all();
   auto idle = [&] { return core.queue.empty() && core.active == 0; };
@@ -215,7 +235,7 @@ DrainReport TaskPool::drain(clock::duration grace, clock::duration cancel_wait) 
       slot.cancelled_by_drain = true;
       to_cancel.push_back(slot.task->scope);
     }
-    core.cancelled.fetch_add(dropped.size() + to_cancel.size());
+    core.cancelled.fetch_add(dropped.size());
     lock.unlock();
     // Outside the lock: cancellation runs the tasks' on_cancel callbacks.
     for (auto& scope : to_cancel) scope.cancel();
@@ -241,16 +261,18 @@ DrainReport TaskPool::drain(clock::duration grace, clock::duration cancel_wait) 
       ++report.abandoned;
     }
   }
-  report.finished = core.drain_finished;
-  for (auto& cut : core.drain_cut) report.unfinished.push_back(std::move(cut));
-  core.drain_cut.clear();
+  core.cancelled.fetch_add(report.abandoned);
+  report.finished = core.report_finished;
+  for (auto& cut : core.report_cut) report.unfinished.push_back(std::move(cut));
+  core.report_cut.clear();
   core.drain_done = true;
   lock.unlock();
 
   report.cancelled = report.unfinished.size() - report.abandoned;
   for (const auto& task : report.unfinished) {
     spdlog::warn("sloe: background task {} at shutdown: request_id={} {} {} (age {} ms)",
-                 to_string(task.fate), task.info.request_id, task.info.method, task.info.path,
+                 to_string(task.fate), log_escaped(task.info.request_id),
+                 log_escaped(task.info.method), log_escaped(task.info.path),
                  detail::millis(task.age));
   }
   for (std::size_t i = 0; i < workers_.size(); ++i) {

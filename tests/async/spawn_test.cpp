@@ -8,9 +8,15 @@
 #include "../support/captured_log.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <latch>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
+#include <thread>
+
+#include "../net/raw_socket.hpp"
 
 namespace {
 
@@ -170,39 +176,111 @@ TEST(Spawn, CopyScopeOutlivesTheResponseRequestScopeDoesNot) {
   EXPECT_TRUE(bounded.scope().cancelled());
 }
 
-TEST(Spawn, ShutdownLetsTasksFinishThenCancelsTheRestAndReports) {
+// Tasks that end while shutdown() still waits for in-flight requests belong to its report:
+// every task running or queued when shutdown began ends up finished, cancelled or abandoned.
+TEST(Spawn, TasksEndingWhileRequestsFinishAreReportedFinished) {
+  constexpr int kJobs = 8;
   sloe::EngineOptions options;
-  options.task_threads = 2;
+  options.threads = 1;
+  options.task_threads = 2;  // six of the jobs wait in the queue
   sloe::Engine app(options);
-  std::atomic<int> quick_done{0};
-  std::latch endless_started(1);
-  app.get("/quick", [&](Context& c) {
-    app.spawn(c.copy(), [&](ContextCopy&) {
-      std::this_thread::sleep_for(50ms);
-      quick_done.fetch_add(1);
+  auto gate = std::make_shared<std::latch>(1);
+  std::latch jobs_done(kJobs);
+  app.get("/job", [&](Context& c) {
+    app.spawn(c.copy(), [gate, &jobs_done](ContextCopy&) {
+      gate->wait();
+      jobs_done.count_down();
     });
     c.status(202);
   });
-  app.get("/endless", [&](Context& c) {
-    app.spawn(c.copy(), [&](ContextCopy& job) {
-      endless_started.count_down();
-      while (!job.scope().cancelled()) std::this_thread::sleep_for(5ms);
-    });
-    c.status(202);
+  std::mutex mutex;
+  std::optional<sloe::Responder> held;
+  std::latch hold_started(1);
+  app.get("/hold", [&](Context& c) {
+    std::lock_guard lock(mutex);
+    held = c.defer();
+    hold_started.count_down();
   });
-  Client client(app);
-  client.get("/endless");
-  endless_started.wait();
-  for (int i = 0; i < 4; ++i) client.get("/quick");  // one runs, three queue behind it
-  auto started = std::chrono::steady_clock::now();
-  sloe::ShutdownReport report = app.shutdown(1s);
-  auto took = std::chrono::steady_clock::now() - started;
-  EXPECT_EQ(quick_done.load(), 4);
-  EXPECT_EQ(report.tasks_finished, 4u);
-  EXPECT_EQ(report.tasks_cancelled, 1u);
+  app.start("127.0.0.1:0");
+
+  // An idle keep-alive connection: the server closes it as soon as shutdown begins.
+  sloe::test::RawSocket idle(app.port());
+  for (int i = 0; i < kJobs; ++i) {
+    ASSERT_TRUE(idle.send("GET /job HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto answer = idle.read_responses(1);
+    ASSERT_EQ(answer.size(), 1u);
+    ASSERT_EQ(answer[0].status, 202);
+  }
+  // A request in flight keeps shutdown() waiting in its request phase.
+  sloe::test::RawSocket busy(app.port());
+  ASSERT_TRUE(busy.send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"));
+  hold_started.wait();
+
+  sloe::ShutdownReport report;
+  std::thread stopper([&] { report = app.shutdown(60s); });
+  ASSERT_TRUE(idle.wait_closed(60s)) << "shutdown did not begin";
+  gate->count_down();
+  jobs_done.wait();  // every job has run its course before the pool is drained
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_TRUE(held->string(200, "done"));
+  }
+  stopper.join();
+  auto answer = busy.read_responses(1);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(answer[0].body, "done");
+
+  EXPECT_EQ(report.tasks_finished, std::size_t(kJobs));
+  EXPECT_EQ(report.tasks_cancelled, 0u);
   EXPECT_EQ(report.tasks_abandoned, 0u);
-  EXPECT_LT(took, 5s);
+  EXPECT_EQ(report.connections_forced, 0u);
   EXPECT_THROW(app.spawn(ContextCopy{}, [](ContextCopy&) {}), sloe::TaskPoolClosed);
+}
+
+// A request outlasting the grace period makes the engine cancel its lifetime before the pool
+// is drained: the task it waits for and every job queued behind it count as cancelled, whether
+// they ran with a cancelled scope or were dropped from the queue.
+TEST(Spawn, TasksCutWhenTheGracePeriodEndsAreReportedCancelled) {
+  constexpr int kJobs = 100;
+  sloe::EngineOptions options;
+  options.threads = 1;
+  options.task_threads = 1;
+  sloe::Engine app(options);
+  std::latch holder_started(1);
+  app.get("/hold", [&](Context& c) {
+    // The only task thread answers this request when the engine cancels its scope.
+    app.spawn(c.copy(), [r = c.defer(), &holder_started](ContextCopy& job) mutable {
+      holder_started.count_down();
+      std::mutex m;
+      std::condition_variable_any cv;
+      std::unique_lock lock(m);
+      cv.wait(lock, job.scope().token(), [] { return false; });
+      r.string(503, "shutting down");
+    });
+  });
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  app.get("/job", [&](Context& c) {
+    app.spawn(c.copy(), [ran](ContextCopy&) { ran->fetch_add(1); });
+    c.status(202);
+  });
+  app.start("127.0.0.1:0");
+  sloe::test::RawSocket busy(app.port());
+  ASSERT_TRUE(busy.send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"));
+  holder_started.wait();
+  sloe::test::RawSocket jobs(app.port());
+  for (int i = 0; i < kJobs; ++i) {
+    ASSERT_TRUE(jobs.send("GET /job HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto answer = jobs.read_responses(1);
+    ASSERT_EQ(answer.size(), 1u);
+    ASSERT_EQ(answer[0].status, 202);
+  }
+  EXPECT_EQ(ran->load(), 0);
+
+  CapturedLog log;  // keeps the warnings for the cut tasks out of the test output
+  sloe::ShutdownReport report = app.shutdown(100ms);
+  EXPECT_EQ(report.tasks_finished, 0u);
+  EXPECT_EQ(report.tasks_cancelled, std::size_t(kJobs + 1));
+  EXPECT_EQ(report.tasks_abandoned, 0u);
 }
 
 }  // namespace

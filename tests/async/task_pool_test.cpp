@@ -204,21 +204,43 @@ TEST(TaskPool, InvalidOptionsAreRejected) {
   EXPECT_THROW(TaskPool({.threads = 1, .queue_limit = 0}), std::invalid_argument);
 }
 
-TEST(TaskPool, DrainLetsTasksFinishWithinGrace) {
-  TaskPool pool({.threads = 2});
-  std::atomic<int> done{0};
-  for (int i = 0; i < 6; ++i) {
-    pool.spawn(info("r" + std::to_string(i)), [&] {
-      std::this_thread::sleep_for(5ms);
+// The report answers for the tasks still queued or running when the shutdown began
+// (begin_shutdown(), or drain() itself) and for those accepted after it, each exactly once;
+// tasks done before it are not its business.
+TEST(TaskPool, DrainReportCountsTasksFromTheStartOfShutdown) {
+  struct Case {
+    const char* name;
+    int done_before;  // returned before begin_shutdown()
+    int outstanding;  // running or queued at begin_shutdown(), finish after it
+    int spawned_after;
+  };
+  const Case cases[] = {
+      {"tasks running and queued at the start finish during the shutdown", 0, 8, 0},
+      {"tasks done before the start are not counted", 3, 5, 0},
+      {"tasks spawned after the start are counted", 0, 2, 6},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    TaskPool pool({.threads = 2});
+    for (int i = 0; i < c.done_before; ++i) pool.spawn(info("early"), [] {});
+    ASSERT_TRUE(eventually([&] { return pool.stats().finished == std::uint64_t(c.done_before); }));
+    auto gate = std::make_shared<Gate>();
+    std::atomic<int> done{0};
+    auto gated = [gate, &done] {
+      gate->wait();
       done.fetch_add(1);
-    });
+    };
+    for (int i = 0; i < c.outstanding; ++i) pool.spawn(info("outstanding"), gated);
+    pool.begin_shutdown();
+    for (int i = 0; i < c.spawned_after; ++i) pool.spawn(info("late"), gated);
+    gate->open();
+    auto report = pool.drain(30s);
+    EXPECT_EQ(done.load(), c.outstanding + c.spawned_after);
+    EXPECT_EQ(report.finished, std::size_t(c.outstanding + c.spawned_after));
+    EXPECT_EQ(report.cancelled, 0u);
+    EXPECT_EQ(report.abandoned, 0u);
+    EXPECT_TRUE(report.unfinished.empty());
   }
-  auto report = pool.drain(10s);
-  EXPECT_EQ(done.load(), 6);
-  EXPECT_EQ(report.finished, 6u);
-  EXPECT_EQ(report.cancelled, 0u);
-  EXPECT_EQ(report.abandoned, 0u);
-  EXPECT_TRUE(report.unfinished.empty());
 }
 
 TEST(TaskPool, DrainCancelsRunningAndDropsQueued) {
@@ -229,8 +251,8 @@ TEST(TaskPool, DrainCancelsRunningAndDropsQueued) {
     started.fetch_add(1);
     wait_for_cancel(s);
   };
-  // Two tasks that only end when cancelled, and one that ends soon after the drain starts;
-  // its worker then takes the first queued task (also endless). The other two stay queued.
+  // Two tasks that only end when cancelled, and one that ends when let; its worker then takes
+  // the first queued task (also endless). The other two stay queued.
   auto quick_gate = std::make_shared<Gate>();
   pool.spawn({"endless-1", "GET", "/stream"}, endless);
   pool.spawn({"endless-2", "GET", "/stream"}, endless);
@@ -246,15 +268,15 @@ TEST(TaskPool, DrainCancelsRunningAndDropsQueued) {
     regs.push_back(scope.on_cancel([&] { callers_scope_cancelled.fetch_add(1); }));
     pool.spawn({id, "POST", "/later"}, scope, endless);
   }
-  std::thread opener([quick_gate] {
-    std::this_thread::sleep_for(10ms);
-    quick_gate->open();
-  });
+  // "quick" ends after the shutdown began, so the report counts it as finished; its worker
+  // then takes queued-1.
+  pool.begin_shutdown();
+  quick_gate->open();
+  ASSERT_TRUE(eventually([&] { return started.load() == 4; }));
 
   auto start = clock::now();
   auto report = pool.drain(500ms, 5s);
   auto took = clock::now() - start;
-  opener.join();
 
   EXPECT_LT(took, 4s);
   EXPECT_EQ(started.load(), 4) << "only queued-1 may have run";
@@ -376,8 +398,96 @@ TEST(TaskPool, CancellingThePoolScopeReachesTasks) {
   ASSERT_TRUE(eventually([&] { return started.load() == 2; }));
   engine.cancel();
   ASSERT_TRUE(eventually([&] { return cancelled.load() == 2; }));
+  // Returned before any shutdown began: not in the drain's report.
+  ASSERT_TRUE(eventually([&] { return pool.stats().finished == 2; }));
   auto report = pool.drain(1s);
-  EXPECT_EQ(report.cancelled + report.abandoned, 0u);
+  EXPECT_EQ(report.finished + report.cancelled + report.abandoned, 0u);
+}
+
+// One worker busy with a task that ends only when cancelled, or never, and many tasks queued
+// behind it: at the end of the grace period the queued ones are dropped, and each counts as
+// cancelled.
+TEST(TaskPool, QueuedTasksCutAtTheEndOfTheGraceCountAsCancelled) {
+  constexpr std::size_t kQueued = 100;
+  struct Case {
+    const char* name;
+    bool honours_scope;
+    std::size_t cancelled;
+    std::size_t abandoned;
+  };
+  const Case cases[] = {
+      {"the running task honours its scope", true, kQueued + 1, 0},
+      {"the running task ignores its scope", false, kQueued, 1},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    LogCapture logs;  // keeps the expected warnings out of the test output
+    auto gate = std::make_shared<Gate>();
+    auto ran = std::make_shared<std::atomic<int>>(0);
+    {
+      TaskPool pool({.threads = 1});
+      std::promise<void> started;
+      pool.spawn(info("busy"), [&started, gate, honours = c.honours_scope](const Scope& s) {
+        started.set_value();
+        if (honours) {
+          wait_for_cancel(s);
+        } else {
+          gate->wait();
+        }
+      });
+      started.get_future().wait();
+      for (std::size_t i = 0; i < kQueued; ++i) {
+        pool.spawn(info("queued-" + std::to_string(i)), [ran] { ran->fetch_add(1); });
+      }
+      auto report = pool.drain(50ms, c.honours_scope ? 30s : 50ms);
+      EXPECT_EQ(report.finished, 0u);
+      EXPECT_EQ(report.cancelled, c.cancelled);
+      EXPECT_EQ(report.abandoned, c.abandoned);
+      ASSERT_EQ(report.unfinished.size(), kQueued + 1);
+      std::size_t dropped = 0;
+      for (const auto& u : report.unfinished) {
+        if (u.fate == UnfinishedTask::Fate::dropped) {
+          ++dropped;
+          EXPECT_EQ(u.info.request_id.rfind("queued-", 0), 0u) << u.info.request_id;
+        }
+      }
+      EXPECT_EQ(dropped, kQueued);
+      EXPECT_EQ(ran->load(), 0);
+      EXPECT_EQ(pool.stats().cancelled, kQueued + 1);
+    }
+    gate->open();  // lets an abandoned task return, after its pool is gone
+  }
+}
+
+// An engine cancels its lifetime (the pool's scope) when requests outlast the grace period,
+// before it drains the pool. The tasks that return then, and the queued ones that run with a
+// cancelled scope or are dropped, were cut short: all count as cancelled, each once.
+TEST(TaskPool, TasksCutThroughThePoolScopeDuringShutdownCountAsCancelled) {
+  constexpr int kQueued = 100;
+  for (auto grace : {clock::duration::zero(), clock::duration(30s)}) {
+    SCOPED_TRACE(grace == clock::duration::zero() ? "no grace left" : "grace left");
+    LogCapture logs;
+    auto lifetime = Scope::background().with_cancel();
+    TaskPool pool({.threads = 1}, lifetime);
+    std::promise<void> started;
+    pool.spawn(info("busy"), [&started](const Scope& s) {
+      started.set_value();
+      wait_for_cancel(s);
+    });
+    started.get_future().wait();
+    for (int i = 0; i < kQueued; ++i) pool.spawn(info("queued-" + std::to_string(i)), [] {});
+    pool.begin_shutdown();
+    lifetime.cancel();
+    auto report = pool.drain(grace, 30s);
+    EXPECT_EQ(report.finished, 0u);
+    EXPECT_EQ(report.cancelled, std::size_t(kQueued + 1));
+    EXPECT_EQ(report.abandoned, 0u);
+    std::vector<std::string> ids;
+    for (const auto& u : report.unfinished) ids.push_back(u.info.request_id);
+    std::sort(ids.begin(), ids.end());
+    EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "a task counted twice";
+    EXPECT_EQ(ids.size(), std::size_t(kQueued + 1));
+  }
 }
 
 TEST(TaskPool, FateNames) {

@@ -82,7 +82,13 @@ struct ScopeValueOf final : ScopeValue {
 /// - Cancelling a scope cancels all its descendants before `cancel()` returns; a child never
 ///   cancels its parent; a child derived from a cancelled scope is born cancelled.
 /// - A child's deadline is the earlier of its own and its parent's. Deadlines fire on their own
-///   (one shared timer thread, started lazily) with reason `deadline_exceeded`.
+///   (one shared timer thread, started lazily) with reason `deadline_exceeded`. Only a child
+///   whose own deadline is earlier than its parent's arms a timer; any other ends through its
+///   parent, with the parent's reason.
+/// - A scope is cancelled before its descendants, so one seen cancelled has cancelled
+///   ancestors. Siblings are cancelled one after another: while a deadline (or another thread)
+///   cancels a parent, a sibling of a child already seen cancelled may not be cancelled yet;
+///   wait on the scope you look at (e.g. on its token), not on its sibling.
 /// - A child keeps its ancestors alive (values are looked up through them); a parent does not
 ///   keep its children alive, and a destroyed child unregisters from its parent.
 ///

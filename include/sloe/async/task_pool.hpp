@@ -63,29 +63,36 @@ struct TaskPoolStats {
   std::uint64_t finished = 0;   ///< returned, normally or by an exception (failed ones included)
   std::uint64_t failed = 0;     ///< ended by an exception (logged)
   std::uint64_t rejected = 0;   ///< refused by spawn(): queue full or pool closed
-  std::uint64_t cancelled = 0;  ///< cut by drain(): dropped from the queue, or running when
-                                ///< drain() cancelled their scope
+  std::uint64_t cancelled = 0;  ///< cut at shutdown: counted by the DrainReport as cancelled
+                                ///< or abandoned
 };
 
-/// A task that drain() had to cut.
+/// A task that shutdown had to cut.
 struct UnfinishedTask {
   enum class Fate {
-    dropped,    ///< was still queued: never ran; its scope was cancelled
-    cancelled,  ///< was running: its scope was cancelled and it returned within cancel_wait
+    dropped,    ///< was still queued at the end of the grace period: never ran; its scope
+                ///< was cancelled
+    cancelled,  ///< its scope was cancelled (by drain(), or earlier: through the pool's
+                ///< scope, the caller's or its own deadline) and it returned before drain() ended
     abandoned,  ///< was running and had not returned when cancel_wait ended
   };
   TaskInfo info;
   Fate fate;
-  std::chrono::steady_clock::duration age;  ///< from spawn() to the end of the drain
+  std::chrono::steady_clock::duration age;  ///< from spawn() to its return or the drain's end
 };
 
-/// What drain() did with the tasks that were queued or running when it started:
+/// What became of the tasks a shutdown is answerable for: every task that was queued or
+/// running when it began (begin_shutdown(), or drain() when that was not called) and every task
+/// accepted after that. Each one is counted exactly once:
 /// `finished + cancelled + abandoned` is their number.
 struct DrainReport {
-  std::size_t finished = 0;  ///< returned on their own within the grace period
-  std::size_t cancelled =
-      0;  ///< dropped from the queue, or returned after their scope was cancelled
-  std::size_t abandoned = 0;  ///< still running after cancel_wait; their threads were detached
+  /// Returned before drain() ended without their scope having been cancelled.
+  std::size_t finished = 0;
+  /// Dropped from the queue, or returned before drain() ended after their scope was cancelled
+  /// (by drain() itself, or earlier through the pool's scope, e.g. the engine's lifetime).
+  std::size_t cancelled = 0;
+  /// Still running when drain() ended; their threads were detached.
+  std::size_t abandoned = 0;
   std::vector<UnfinishedTask> unfinished;  ///< one entry per cancelled or abandoned task
 };
 
@@ -217,11 +224,18 @@ class TaskPool {
   /// The current counters.
   TaskPoolStats stats() const;
 
+  /// Starts the count that drain() reports (see DrainReport), without refusing new tasks:
+  /// call it when shutdown begins if tasks may still be spawned or finish before drain() (an
+  /// engine first waits for its in-flight requests), so that those are counted too. drain()
+  /// calls it itself when it was not called; calling it again does nothing.
+  void begin_shutdown();
+
   /// Stops accepting tasks, lets queued and running tasks finish for up to `grace`, then
   /// cancels the scopes of the rest (queued ones are dropped without running), waits up to
   /// `cancel_wait` for running ones to return, logs a warning for each task it had to cut and
-  /// detaches the threads of abandoned ones. Returns within about grace + cancel_wait. Later
-  /// calls (and calls racing the first) return an empty report after the first one is done.
+  /// detaches the threads of abandoned ones. Returns within about grace + cancel_wait. The
+  /// report counts the tasks described at DrainReport. Later calls (and calls racing the
+  /// first) return an empty report after the first one is done.
   DrainReport drain(clock::duration grace, clock::duration cancel_wait = std::chrono::seconds(1));
 
  private:
