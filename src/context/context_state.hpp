@@ -90,6 +90,9 @@ struct RequestEnv {
 
 inline constexpr int kAbortIndex = 1 << 30;
 
+/// The body of the 503 a deferred or coroutine request gets at EngineOptions::request_timeout.
+inline constexpr std::string_view kDeadlineExceededBody = "request deadline exceeded";
+
 /// Throws std::invalid_argument naming `caller` unless `name` is an HTTP token (a header or
 /// cookie name).
 void require_token(std::string_view caller, std::string_view name);
@@ -116,7 +119,9 @@ struct ContextState {
   // Answering later: the engine's handle() returned pending; complete_async() finishes.
   bool pending = false;
   bool returned = false;
-  std::uint64_t generation = 0;  // bumped per request: late answers for an old one are dropped
+  // A coroutine handler runs on this request: if the request ends first (its deadline), the
+  // Context stays out of the pool until the coroutine is done with it.
+  bool coroutine_running = false;
   std::string* out = nullptr;
   http::ResponseFraming framing;
   // Middleware work to do once a request answered later has its answer (the access log).
@@ -130,7 +135,10 @@ struct ContextState {
 
 /// The engine's door into a Context: binding it to a request and reading the response back.
 struct ContextAccess {
+  /// The state of the request `c` serves; only while it serves one.
   static ContextState& state(Context& c) { return *c.state_; }
+  /// Changes when the request `c` serves ends: compare it before touching `c` later.
+  static std::uint64_t generation(const Context& c) { return c.generation_; }
   /// Makes `c` live for `request` on this thread.
   static void begin(Context& c, const http::Request& request, RequestEnv env);
   /// Ends the request: every later use of `c` throws ContextMisuse.
@@ -140,6 +148,11 @@ struct ContextAccess {
   /// The later answer is ready (on the Context's thread): finish the request if its handler
   /// already returned, otherwise handle() finishes it as usual.
   static void complete_async(Context& c);
+  /// Replaces the answer with the 503 of EngineOptions::request_timeout (what a deferred
+  /// request gets then too); the caller completes the request.
+  static void answer_deadline_exceeded(Context& c);
+  /// Whether the request's request_timeout has passed.
+  static bool past_deadline(Context& c);
   /// Whether the request will be answered after its handler chain returned.
   static bool answers_later(Context& c) { return c.state_->pending; }
   /// Runs `fn` when the answer is ready, right before it is sent: now if it already is.
@@ -151,18 +164,48 @@ struct ContextAccess {
 };
 
 /// Contexts of one worker thread, reused request after request.
+///
+/// A Context and its state are pooled apart. States (the buffers) are reused last in, first
+/// out, so the warm one serves the next request. Contexts, what user code holds references
+/// to, are reused first in, first out and only once Context::reuse_distance requests of this
+/// pool completed after theirs: until then one stays dead, and a stale reference to it
+/// throws. They are small and made in blocks of reuse_distance + 1, what one request at a time
+/// needs, so after the first request the pool allocates only when more requests than ever
+/// before are in flight.
 class ContextPool {
  public:
   ContextPool() = default;
   ContextPool(const ContextPool&) = delete;
   ContextPool& operator=(const ContextPool&) = delete;
 
+  /// A Context with a state, for ContextAccess::begin.
   Context& acquire();
-  void release(Context& c) { free_.push_back(&c); }
+  /// After ContextAccess::end: `c` joins the back of the queue, its state is free at once.
+  void release(Context& c);
+  /// After ContextAccess::end while a coroutine still refers to `c`: its state is free at
+  /// once, `c` stays out of the queue (dead) until release_held(c).
+  void hold(Context& c);
+  void release_held(Context& c);
+  /// Contexts held for coroutines that outlived their requests.
+  std::size_t held() const { return held_; }
+  /// A request of this pool completed: its number, the generation its Context takes.
+  std::uint64_t count_completion() { return ++completed_; }
 
  private:
-  std::vector<std::unique_ptr<Context>> all_;
-  std::vector<Context*> free_;
+  Context& fresh();
+  void return_state(Context& c);
+  void enqueue(Context& c);
+
+  static constexpr std::size_t kBlock = Context::reuse_distance + 1;
+  std::vector<std::unique_ptr<Context[]>> blocks_;
+  std::size_t unused_ = 0;      // never handed out, at the end of blocks_.back()
+  std::vector<Context*> ring_;  // the free Contexts from head_, oldest first; one slot each
+  std::size_t head_ = 0;
+  std::size_t free_ = 0;
+  std::size_t held_ = 0;
+  std::uint64_t completed_ = 0;
+  std::vector<std::unique_ptr<ContextState>> states_;
+  std::vector<ContextState*> free_states_;
 };
 
 }  // namespace sloe::detail

@@ -28,8 +28,10 @@ bool ResponderCore::complete(int code, std::string_view content_type, std::strin
 }
 
 void ResponderCore::deliver() {
+  // The request ended meanwhile (at its deadline): the Context is dead or serves another one.
+  if (ContextAccess::generation(*context) != generation) return;
   ContextState& s = ContextAccess::state(*context);
-  if (s.generation != generation || !s.pending) return;  // the request ended meanwhile
+  if (!s.pending) return;
   s.status = status;
   for (const auto& [name, value] : headers) s.response_headers.set(name, value);
   s.body = std::move(body);

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
+
 #include "engine/engine_core.hpp"
 #include "http/session.hpp"
 
@@ -170,7 +172,22 @@ Client::Client(Engine& app, std::string remote_ip)
   app.core().freeze();
 }
 
-Client::~Client() = default;
+Client::~Client() {
+  // A coroutine handler that outlived its request (answered 503 at request_timeout) still holds
+  // a Context of this client's pool: let it run to its end here, on the thread it runs on,
+  // before the pool goes away.
+  if (impl_->pool.held() == 0) return;
+  std::shared_ptr<Executor> outer = detail::this_thread_executor();
+  detail::set_this_thread_executor(impl_->executor());
+  auto& loop = static_cast<ClientExecutor&>(*impl_->executor());
+  if (!loop.run_until([this] { return impl_->pool.held() == 0; }, std::chrono::seconds(10))) {
+    spdlog::error(
+        "sloe::testing::Client: {} coroutine handler(s) still running 10 s after their request "
+        "timed out; they must not resume after the Client is destroyed",
+        impl_->pool.held());
+  }
+  detail::set_this_thread_executor(std::move(outer));
+}
 
 Exchange Client::raw(std::string_view bytes) {
   impl_->head_flags.clear();
