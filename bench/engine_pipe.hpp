@@ -23,24 +23,30 @@ class EnginePipe final : public http::Dispatcher {
                          std::string& out) override {
     return core_.handle(request, framing, out, pool_, {"127.0.0.1", nullptr});
   }
-  // The bytes sit in a buffer the session does not own, as a connection's read buffer does.
-  // Returns the size of the answer, which is then dropped.
+  // The bytes are copied into a buffer the session does not own, as a connection reads into
+  // its worker's buffer. Returns the size of the answer, which is then dropped.
   std::size_t send(std::string_view bytes) {
-    session_.process(bytes);
+    session_.process(read_buffer(bytes));
     const std::size_t written = session_.output().size();
     session_.output().clear();
     return written;
   }
   // The answer to `bytes`, kept.
   std::string answer(std::string_view bytes) {
-    session_.process(bytes);
+    session_.process(read_buffer(bytes));
     std::string out = session_.output();
     session_.output().clear();
     return out;
   }
 
  private:
+  std::span<char> read_buffer(std::string_view bytes) {
+    buffer_.assign(bytes);
+    return buffer_;
+  }
+
   detail::EngineCore& core_;
+  std::string buffer_;
   detail::ContextPool pool_;
   http::Session session_;
 };

@@ -14,13 +14,17 @@ struct EngineOptions {
   /// Worker threads, each with its own event loop and Context pool; 0 means one per core.
   std::size_t threads = 0;
 
-  /// Request line plus header fields; more answers 431 and closes.
+  /// Request line plus header fields; more answers 431 and closes. The trailer section of a
+  /// chunked body has a budget of its own of the same size.
   std::size_t max_header_bytes = 16 * 1024;
   /// The request target alone; longer answers 414 and closes.
   std::size_t max_target_bytes = 8 * 1024;
   /// Header field count; more answers 431 and closes.
   std::size_t max_headers = 100;
-  /// The (decoded) request body; larger answers 413 and closes.
+  /// The request body as received; larger answers 413 and closes. For a chunked body the
+  /// framing counts too (chunk-size lines, extensions, CRLFs; a chunk-size line over 4 KiB is
+  /// refused with 400), so what a connection holds for one request never exceeds
+  /// 2 * max_header_bytes + max_body_bytes.
   std::size_t max_body_bytes = 8 * 1024 * 1024;
 
   /// From a request's first byte to the end of its header section: a client sending headers a
@@ -32,8 +36,10 @@ struct EngineOptions {
   std::chrono::milliseconds idle_timeout = 60s;
   /// How long a response may wait for the client to read it.
   std::chrono::milliseconds write_timeout = 30s;
-  /// A deadline for every request (0: none). c.scope() is cancelled at it, and a deferred or
-  /// coroutine request still unanswered then gets 503.
+  /// A deadline for every request (0: none). c.scope() is cancelled at it (reason
+  /// deadline_exceeded), and a deferred request whose Responder has not answered, or a
+  /// coroutine handler that has not finished, gets 503 "request deadline exceeded" then; what
+  /// either gives later is dropped. A plain handler's answer is never replaced.
   std::chrono::milliseconds request_timeout{0};
   /// What run() gives in-flight requests when SIGINT/SIGTERM arrives.
   std::chrono::milliseconds shutdown_grace = 10s;

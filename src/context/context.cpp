@@ -14,6 +14,7 @@
 #include "context/responder_core.hpp"
 #include "http/multipart.hpp"
 #include "http/url.hpp"
+#include "sloe/log_escape.hpp"
 
 namespace sloe {
 
@@ -25,7 +26,7 @@ namespace {
 thread_local const char this_thread_token = 0;
 }  // namespace
 
-Context::Context() : owner_(&this_thread_token), state_(std::make_unique<ContextState>()) {}
+Context::Context() : owner_(&this_thread_token) {}
 Context::~Context() = default;
 
 void Context::check() const {
@@ -40,7 +41,7 @@ void Context::check() const {
 void Context::throw_misuse() const {
   if (!live_.load(std::memory_order_relaxed)) {
     throw ContextMisuse(
-        "sloe::Context used after its request completed: the Context already serves another "
+        "sloe::Context used after its request completed: the Context will serve another "
         "request. Call c.copy() inside the handler and keep the copy instead of the Context.");
   }
   throw ContextMisuse(
@@ -256,6 +257,9 @@ void Context::save_uploaded_file(const FormFile& file, const std::string& path) 
         error, std::generic_category(),
         fmt::format("sloe: cannot save the uploaded file \"{}\" to {}", file.filename, path));
   };
+  // fopen would stop at a NUL and write to a shorter name than the one asked for (Go's
+  // os.Create refuses such a path too).
+  if (path.find('\0') != std::string::npos) fail(EINVAL);
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(path.c_str(), "wb"), &std::fclose);
   if (!out) fail(errno);
   if (std::fwrite(file.content.data(), 1, file.content.size(), out.get()) != file.content.size()) {
@@ -267,6 +271,11 @@ void Context::save_uploaded_file(const FormFile& file, const std::string& path) 
 std::string_view Context::header(std::string_view name) const {
   check();
   return state_->request->header(name);
+}
+
+std::string_view Context::trailer(std::string_view name) const {
+  check();
+  return state_->request->trailer(name);
 }
 
 std::vector<std::pair<std::string_view, std::string_view>> Context::headers() const {
@@ -616,13 +625,13 @@ ContextCopy Context::copy(bool with_body) const {
 Responder Context::defer() {
   detail::ContextAccess::suspend(*this);
   ContextState& s = *state_;
-  auto core = std::make_shared<detail::ResponderCore>(s.env.host->executor(), *this, s.generation);
+  auto core = std::make_shared<detail::ResponderCore>(s.env.host->executor(), *this, generation_);
   if (s.env.request_timeout.count() > 0) {
     std::weak_ptr<detail::ResponderCore> weak = core;
     auto left = s.start + s.env.request_timeout - std::chrono::steady_clock::now();
     s.env.host->executor()->post_after(left, [weak] {
       if (auto late = weak.lock())
-        late->complete(503, "text/plain; charset=utf-8", "request deadline exceeded");
+        late->complete(503, "text/plain; charset=utf-8", detail::kDeadlineExceededBody);
     });
   }
   return Responder(std::make_shared<detail::ResponderOwner>(std::move(core)));
@@ -649,12 +658,16 @@ void ContextAccess::begin(Context& c, const http::Request& request, RequestEnv e
 void ContextAccess::end(Context& c) {
   c.live_.store(false, std::memory_order_relaxed);
   ContextState& s = *c.state_;
-  ++s.generation;
+  c.generation_ = s.env.pool->count_completion();
   s.pending = false;
   s.returned = false;
+  s.coroutine_running = false;
   s.on_answer.clear();
   if (s.scope) {
-    s.scope->cancel();  // like Go's request context: done when the handler returns
+    // Like Go's request context: done when the request completes. One that ran into its
+    // deadline is left to the deadline timer, so that its reason stays deadline_exceeded.
+    std::optional<Scope::clock::time_point> deadline = s.scope->deadline();
+    if (!deadline || *deadline > Scope::clock::now()) s.scope->cancel();
     s.scope.reset();
   }
   s.request = nullptr;
@@ -719,6 +732,19 @@ void ContextAccess::complete_async(Context& c) {
   if (s.returned) s.env.finisher->finish(c);
 }
 
+void ContextAccess::answer_deadline_exceeded(Context& c) {
+  ContextState& s = *c.state_;
+  s.status = 503;
+  s.response_headers.set("Content-Type", "text/plain; charset=utf-8");
+  s.body.assign(kDeadlineExceededBody);
+}
+
+bool ContextAccess::past_deadline(Context& c) {
+  const ContextState& s = *c.state_;
+  return s.env.request_timeout.count() > 0 &&
+         std::chrono::steady_clock::now() >= s.start + s.env.request_timeout;
+}
+
 void ContextAccess::answer_exception(Context& c, std::exception_ptr error,
                                      std::string_view server_error_body) {
   ContextState& s = *c.state_;
@@ -727,7 +753,8 @@ void ContextAccess::answer_exception(Context& c, std::exception_ptr error,
   if (!s.request_id.empty()) s.response_headers.set("X-Request-ID", s.request_id);
   s.index = kAbortIndex;
   auto server_error = [&](std::string_view what) {
-    spdlog::error("sloe: handler for {} {} threw: {}", s.request->method, s.path, what);
+    spdlog::error("sloe: handler for {} {} threw: {}", log_escaped(s.request->method),
+                  log_escaped(s.path), log_escaped(what));
     s.body.assign(server_error_body);
     s.status = 500;
   };
@@ -746,13 +773,64 @@ void ContextAccess::answer_exception(Context& c, std::exception_ptr error,
 }
 
 Context& ContextPool::acquire() {
-  if (free_.empty()) {
-    all_.push_back(std::unique_ptr<Context>(new Context()));
-    return *all_.back();
+  Context* c;
+  // The oldest free Context is reused once reuse_distance requests completed after its own;
+  // the others in the queue completed later (or, held ones, earlier: they wait their turn).
+  if (free_ > 0 && completed_ - ring_[head_]->generation_ >= Context::reuse_distance) {
+    c = ring_[head_];
+    if (++head_ == ring_.size()) head_ = 0;
+    --free_;
+  } else {
+    c = &fresh();
   }
-  Context& c = *free_.back();
-  free_.pop_back();
-  return c;
+  if (free_states_.empty()) {
+    states_.push_back(std::make_unique<ContextState>());
+    c->state_ = states_.back().get();
+  } else {
+    c->state_ = free_states_.back();
+    free_states_.pop_back();
+  }
+  return *c;
+}
+
+Context& ContextPool::fresh() {
+  if (unused_ == 0) {
+    blocks_.push_back(std::unique_ptr<Context[]>(new Context[kBlock]));
+    unused_ = kBlock;
+    // One slot per Context, so that release() never needs to grow the ring.
+    std::vector<Context*> ring(blocks_.size() * kBlock);
+    for (std::size_t i = 0; i < free_; ++i) ring[i] = ring_[(head_ + i) % ring_.size()];
+    ring_ = std::move(ring);
+    head_ = 0;
+  }
+  return blocks_.back()[kBlock - unused_--];
+}
+
+void ContextPool::return_state(Context& c) {
+  free_states_.push_back(c.state_);
+  c.state_ = nullptr;
+}
+
+void ContextPool::enqueue(Context& c) {
+  std::size_t tail = head_ + free_;
+  if (tail >= ring_.size()) tail -= ring_.size();
+  ring_[tail] = &c;
+  ++free_;
+}
+
+void ContextPool::release(Context& c) {
+  return_state(c);
+  enqueue(c);
+}
+
+void ContextPool::hold(Context& c) {
+  return_state(c);
+  ++held_;
+}
+
+void ContextPool::release_held(Context& c) {
+  --held_;
+  enqueue(c);
 }
 
 }  // namespace detail

@@ -10,6 +10,7 @@
 
 #include "context/request_id.hpp"
 #include "engine/engine_core.hpp"
+#include "http/field_syntax.hpp"
 #include "http/url.hpp"
 #include "net/server.hpp"
 #include "router/path.hpp"
@@ -27,7 +28,8 @@ http::Limits limits_of(const EngineOptions& o) {
   return {.max_header_bytes = o.max_header_bytes,
           .max_target_bytes = o.max_target_bytes,
           .max_headers = o.max_headers,
-          .max_body_bytes = o.max_body_bytes};
+          .max_body_bytes = o.max_body_bytes,
+          .max_trailer_bytes = o.max_header_bytes};
 }
 
 }  // namespace
@@ -58,12 +60,11 @@ void EngineCore::add_route(std::string_view method, std::string path, HandlersCh
   if (handlers.empty()) {
     throw std::invalid_argument(fmt::format("sloe: route {} {} has no handler", method, path));
   }
-  http::MethodId id = http::method_id(method);
-  if (id >= http::kMethodCount) {
-    throw std::invalid_argument(
-        fmt::format("sloe: unknown HTTP method \"{}\" for route {}", method, path));
+  if (!http::is_token(method)) {
+    throw std::invalid_argument(fmt::format(
+        "sloe: HTTP method \"{}\" for route {} is not a token (RFC 9110 §9.1)", method, path));
   }
-  auto& tree = trees_[id];
+  auto& tree = tree_slot(method);
   if (!tree) tree = std::make_unique<router::Tree>();
   tree->add(path, static_cast<std::uint32_t>(routes_.size()));
   max_params_ = std::max(max_params_, tree->max_params());
@@ -102,6 +103,24 @@ void EngineCore::freeze() {
   for (const auto& tree : trees_) {
     if (tree) tree->prepare();
   }
+  for (const auto& [name, tree] : extension_trees_) tree->prepare();
+}
+
+std::unique_ptr<router::Tree>& EngineCore::tree_slot(std::string_view method) {
+  const http::MethodId id = http::method_id(method);
+  if (id < http::kMethodCount) return trees_[id];
+  for (auto& [name, tree] : extension_trees_) {
+    if (name == method) return tree;
+  }
+  return extension_trees_.emplace_back(std::string(method), nullptr).second;
+}
+
+const router::Tree* EngineCore::tree_of(const http::Request& request) const {
+  if (request.method_id < http::kMethodCount) return trees_[request.method_id].get();
+  for (const auto& [name, tree] : extension_trees_) {
+    if (name == request.method) return tree.get();
+  }
+  return nullptr;
 }
 
 void EngineCore::run_chain(Context& c) {
@@ -180,8 +199,15 @@ bool EngineCore::write_answer(Context& c, ContextState& s) {
   framing.keep_alive = keep_alive;
   http::serialize(*s.out, s.status, s.response_headers, s.body, framing);
   ContextPool& pool = *s.env.pool;
+  // Answered while its coroutine still runs (the request_timeout 503): the coroutine's driver
+  // returns the Context to the pool when the coroutine is done with it.
+  const bool coroutine_running = s.coroutine_running;
   ContextAccess::end(c);
-  pool.release(c);
+  if (coroutine_running) {
+    pool.hold(c);
+  } else {
+    pool.release(c);
+  }
   return keep_alive;
 }
 
@@ -256,19 +282,21 @@ ShutdownReport EngineCore::shutdown(std::chrono::milliseconds grace) {
   if (!shutdown_report_) {
     stop_requested_.store(true);
     auto started = std::chrono::steady_clock::now();
+    // The task report starts here, not at the drain: tasks that end while in-flight requests
+    // finish (or that the lifetime's cancellation below cuts) belong to this shutdown too. The
+    // pool is started if it was not: in-flight handlers may still spawn their first task.
+    TaskPool& pool = tasks();
+    pool.begin_shutdown();
     // Requests still waiting when the grace period ends are cancelled through their scopes.
     ShutdownReport report =
         server_ ? server_->stop(grace, [this] { lifetime_.cancel(); }) : ShutdownReport{};
     // Background work gets what is left of the grace period, then its scopes are cancelled.
-    std::call_once(tasks_once_, [] {});  // no pool is started just to be drained
-    if (tasks_) {
-      auto left = std::max(std::chrono::steady_clock::duration::zero(),
-                           grace - (std::chrono::steady_clock::now() - started));
-      DrainReport drained = tasks_->drain(left);
-      report.tasks_finished = drained.finished;
-      report.tasks_cancelled = drained.cancelled;
-      report.tasks_abandoned = drained.abandoned;
-    }
+    auto left = std::max(std::chrono::steady_clock::duration::zero(),
+                         grace - (std::chrono::steady_clock::now() - started));
+    DrainReport drained = pool.drain(left);
+    report.tasks_finished = drained.finished;
+    report.tasks_cancelled = drained.cancelled;
+    report.tasks_abandoned = drained.abandoned;
     lifetime_.cancel();
     report.took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);

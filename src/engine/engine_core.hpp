@@ -86,12 +86,17 @@ class EngineCore final : public Finisher {
   bool redirect_fixed_path(const http::Request& request, ContextState& s, const router::Tree& tree);
   void redirect(const http::Request& request, ContextState& s, std::string_view new_path);
   std::string allowed_methods(std::string_view path, ContextState& s) const;
+  /// The tree for a method name, made on registration (llhttp's methods by number, extension
+  /// methods such as "BREW" by name: Gin routes any token).
+  std::unique_ptr<router::Tree>& tree_slot(std::string_view method);
+  const router::Tree* tree_of(const http::Request& request) const;
   void assign_request_id(const http::Request& request, ContextState& s);
 
   EngineOptions options_;
   http::Limits limits_;
   std::vector<Route> routes_;
   std::array<std::unique_ptr<router::Tree>, http::kMethodCount> trees_;
+  std::vector<std::pair<std::string, std::unique_ptr<router::Tree>>> extension_trees_;
   HandlersChain global_middleware_;
   HandlersChain no_route_handlers_;
   HandlersChain no_route_chain_;

@@ -188,6 +188,12 @@ void append_html_escaped(std::string& out, std::string_view text) {
 }  // namespace
 
 RouteOutcome EngineCore::route(const http::Request& request, ContextState& s) {
+  // "OPTIONS *" asks about the server, not a resource (RFC 9110 §9.3.7): Go's net/http answers
+  // 200 before any handler runs, and so does sloe.
+  if (request.target == "*") {
+    s.status = 200;
+    return {};
+  }
   // Gin routes on URL.Path (decoded), or on URL.RawPath with UseRawPath when Go keeps one.
   std::string_view path = s.path;
   bool unescape = false;
@@ -202,7 +208,7 @@ RouteOutcome EngineCore::route(const http::Request& request, ContextState& s) {
   }
 
   const http::MethodId method = request.method_id;
-  const router::Tree* tree = trees_[method].get();
+  const router::Tree* tree = tree_of(request);
   router::Match match;
   if (tree) match = tree->find(path, s.params);
   // RFC 9110 §9.3.2: HEAD is answered like GET when no HEAD route matches.
@@ -260,18 +266,21 @@ RouteOutcome EngineCore::route(const http::Request& request, ContextState& s) {
 std::string EngineCore::allowed_methods(std::string_view path, ContextState& s) const {
   bool get_matches = false, head_listed = false;
   std::string allow;
-  for (http::MethodId id = 0; id < http::kMethodCount; ++id) {
-    const router::Tree* tree = trees_[id].get();
-    if (!tree || id == s.request->method_id) continue;
+  auto list_if_matches = [&](std::string_view method, const router::Tree* tree) {
+    if (!tree || method == s.request->method) return;
     std::size_t had = s.params.size();
     bool matches = tree->find(path, s.params).route != router::kNoRoute;
     s.params.resize(had);
-    if (!matches) continue;
-    if (id == http::kMethodGet) get_matches = true;
-    if (id == http::kMethodHead) head_listed = true;
+    if (!matches) return;
+    if (method == "GET") get_matches = true;
+    if (method == "HEAD") head_listed = true;
     if (!allow.empty()) allow += ", ";
-    allow += http::method_name(id);
+    allow += method;
+  };
+  for (http::MethodId id = 0; id < http::kMethodCount; ++id) {
+    list_if_matches(http::method_name(id), trees_[id].get());
   }
+  for (const auto& [name, tree] : extension_trees_) list_if_matches(name, tree.get());
   // sloe serves HEAD with the GET route, so a GET route allows HEAD too.
   if (get_matches && !head_listed && s.request->method_id != http::kMethodHead) allow += ", HEAD";
   return allow;

@@ -11,6 +11,7 @@ int status_of(ParseError error) {
     case ParseError::target_too_long:
       return 414;
     case ParseError::header_too_large:
+    case ParseError::trailers_too_large:
       return 431;
     case ParseError::body_too_large:
       return 413;
@@ -45,6 +46,22 @@ std::string_view reason_of(ParseError error) {
       return "request body too large";
     case ParseError::unsupported_version:
       return "only HTTP/1.0 and HTTP/1.1 are supported";
+    case ParseError::invalid_target:
+      return "invalid request target";
+    case ParseError::invalid_host:
+      return "invalid Host header";
+    case ParseError::obsolete_line_folding:
+      return "obsolete line folding is not allowed";
+    case ParseError::invalid_chunk:
+      return "invalid chunk size line";
+    case ParseError::missing_chunk_crlf:
+      return "chunk data must end with CRLF";
+    case ParseError::chunk_line_too_long:
+      return "chunk size line too long";
+    case ParseError::invalid_trailer:
+      return "invalid trailer field";
+    case ParseError::trailers_too_large:
+      return "request trailer section too large";
   }
   return "bad request";
 }

@@ -8,6 +8,13 @@ namespace {
 char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
 }
+
+std::string_view find_field(std::span<const Header> fields, std::string_view name) {
+  for (const Header& h : fields) {
+    if (iequals(h.name, name)) return h.value;
+  }
+  return {};
+}
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -19,6 +26,9 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 MethodId method_id(std::string_view name) {
+  // The common ones without a scan of the table: this runs for every request.
+  if (name == "GET") return kMethodGet;
+  if (name == "POST") return kMethodPost;
   for (MethodId id = 0; id < kMethodCount; ++id) {
     if (name == method_name(id)) return id;
   }
@@ -30,10 +40,11 @@ std::string_view method_name(MethodId id) {
 }
 
 std::string_view Request::header(std::string_view name) const {
-  for (const Header& h : headers) {
-    if (iequals(h.name, name)) return h.value;
-  }
-  return {};
+  return find_field(headers, name);
+}
+
+std::string_view Request::trailer(std::string_view name) const {
+  return find_field(trailers, name);
 }
 
 }  // namespace sloe::http

@@ -21,7 +21,7 @@ inline constexpr MethodId kMethodDelete = 0, kMethodGet = 1, kMethodHead = 2, kM
                           kMethodPut = 4, kMethodConnect = 5, kMethodOptions = 6, kMethodTrace = 7,
                           kMethodPatch = 28;
 
-/// The method's number, or kMethodCount when llhttp does not know the name.
+/// The method's number (case-sensitive, as Gin), or kMethodCount for an extension method.
 MethodId method_id(std::string_view name);
 std::string_view method_name(MethodId id);
 
@@ -35,10 +35,15 @@ struct Request {
   std::uint8_t version_minor = 1;
   bool keep_alive = true;
   std::span<const Header> headers;
+  /// Fields after a chunked body (RFC 9110 §6.5): apart from the headers, they never change
+  /// framing, the connection or the request id.
+  std::span<const Header> trailers;
   std::string_view body;
 
   /// The first header with this name (case-insensitive), empty when absent.
   std::string_view header(std::string_view name) const;
+  /// The first trailer field with this name (case-insensitive), empty when absent.
+  std::string_view trailer(std::string_view name) const;
 };
 
 bool iequals(std::string_view a, std::string_view b);

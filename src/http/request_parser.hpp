@@ -1,27 +1,26 @@
 #pragma once
-// llhttp glue: turns the bytes of one request into a `Request` of views, enforcing the limits
-// and RFC 9112's framing rules. The caller owns the bytes; offsets are kept relative to the
-// request's first byte, so the caller may move the bytes between calls (compaction).
+// Turns the bytes of one request into a `Request` of views, enforcing the limits and RFC 9112's
+// framing rules. sloe parses the request line and chunked bodies itself (any token method;
+// strict chunk framing decoded in place; trailers apart) and hands the header fields and
+// Content-Length bodies to llhttp, compiled in strict mode. The caller owns the bytes; offsets
+// are kept relative to the request's first byte, so the caller may move the bytes between calls
+// (compaction).
 
 #include <llhttp.h>
 
 #include <cstddef>
 #include <cstdint>
-#include <string>
+#include <span>
 #include <string_view>
 #include <vector>
 
+#include "http/chunked_body.hpp"
+#include "http/limits.hpp"
 #include "http/parse_error.hpp"
 #include "http/request.hpp"
+#include "http/request_line.hpp"
 
 namespace sloe::http {
-
-struct Limits {
-  std::size_t max_header_bytes = 16 * 1024;      // request line + header fields → 431
-  std::size_t max_target_bytes = 8 * 1024;       // request target → 414
-  std::size_t max_headers = 100;                 // header field count → 431
-  std::size_t max_body_bytes = 8 * 1024 * 1024;  // decoded body → 413
-};
 
 class RequestParser {
  public:
@@ -33,8 +32,9 @@ class RequestParser {
   RequestParser& operator=(const RequestParser&) = delete;
 
   /// `data` holds every byte received for the current request so far, from its first byte.
-  /// Bytes parsed by an earlier call are not parsed again.
-  Result parse(std::string_view data);
+  /// Bytes parsed by an earlier call are not parsed again. A chunked body is decoded in place,
+  /// which is why the bytes must be writable.
+  Result parse(std::span<char> data);
 
   /// Valid after parse() returned complete, until next().
   const Request& request() const { return request_; }
@@ -59,10 +59,10 @@ class RequestParser {
     Span name;
     Span value;
   };
-  enum class Last : std::uint8_t { none, field, value };
+  // Where the header section is: in a field name, in its value, or between fields.
+  enum class Last : std::uint8_t { none, field, value, done };
+  enum class Stage : std::uint8_t { request_line, head, chunked_body };
 
-  static int on_message_begin(llhttp_t* p);
-  static int on_url(llhttp_t* p, const char* at, std::size_t length);
   static int on_header_field(llhttp_t* p, const char* at, std::size_t length);
   static int on_header_value(llhttp_t* p, const char* at, std::size_t length);
   static int on_header_value_complete(llhttp_t* p);
@@ -71,6 +71,11 @@ class RequestParser {
   static int on_message_complete(llhttp_t* p);
   static const llhttp_settings_t& settings();
 
+  void start_head();
+  Result parse_head(std::string_view data);
+  Result parse_chunked_body(std::span<char> data);
+  Result complete(std::size_t end);
+  Result failed(ParseError error);
   int fail(ParseError error);
   void extend(Span& span, const char* at, std::size_t length);
   std::string_view view(Span span) const { return {base_ + span.offset, span.length}; }
@@ -80,6 +85,7 @@ class RequestParser {
   const Limits& limits_;
   llhttp_t parser_{};
   const char* base_ = nullptr;
+  Stage stage_ = Stage::request_line;
   std::size_t fed_ = 0;
   std::size_t consumed_ = 0;
   ParseError error_ = ParseError::none;
@@ -90,12 +96,12 @@ class RequestParser {
   bool chunked_ = false;
   bool has_content_length_ = false;
   std::uint8_t host_count_ = 0;
-  std::size_t body_bytes_ = 0;
-  Span target_;
+  RequestLine line_;
   Span body_;
   std::vector<HeaderSpan> header_spans_;
   std::vector<Header> headers_;
-  std::string chunked_body_;
+  std::vector<Header> trailers_;
+  ChunkedBody chunked_body_;
   Request request_;
 };
 

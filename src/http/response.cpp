@@ -19,14 +19,6 @@ void assign_field_value(std::string& field, std::string_view value) {
 }
 }  // namespace
 
-bool is_token(std::string_view text) {
-  constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
-  return !text.empty() && std::ranges::all_of(text, [&](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           kSymbols.find(c) != std::string_view::npos;
-  });
-}
-
 void ResponseHeaders::set(std::string_view name, std::string_view value) {
   bool found = false;
   for (std::size_t i = 0; i < size_;) {

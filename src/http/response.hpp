@@ -7,16 +7,14 @@
 #include <string_view>
 #include <vector>
 
+#include "http/field_syntax.hpp"
 #include "http/parse_error.hpp"
 
 namespace sloe::http {
 
 /// Response header fields, reused across requests: clear() keeps every string's capacity, so a
-/// steady stream of responses with the same shape allocates nothing.
-/// An RFC 9110 token: what a header field name or a cookie name must be.
-bool is_token(std::string_view text);
-
-/// Response header fields. Values are stored with CR and LF turned into spaces.
+/// steady stream of responses with the same shape allocates nothing. Values are stored with CR
+/// and LF turned into spaces.
 class ResponseHeaders {
  public:
   struct Field {

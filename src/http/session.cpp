@@ -6,7 +6,10 @@
 namespace sloe::http {
 
 Session::Session(const Limits& limits, Dispatcher& dispatcher)
-    : parser_(limits), dispatcher_(dispatcher) {}
+    : parser_(limits),
+      dispatcher_(dispatcher),
+      max_request_bytes_(limits.max_header_bytes + limits.max_body_bytes +
+                         limits.max_trailer_bytes) {}
 
 std::span<char> Session::prepare(std::size_t min_free) {
   if (capacity_ - end_ < min_free && start_ > 0) {
@@ -17,7 +20,9 @@ std::span<char> Session::prepare(std::size_t min_free) {
     start_ = 0;
   }
   if (capacity_ - end_ < min_free) {
-    std::size_t capacity = std::max(capacity_ * 2, end_ + min_free);
+    // Doubling, but not past what one request may hold: the limits are the ceiling of a
+    // connection's input memory, not half of it.
+    std::size_t capacity = std::max(end_ + min_free, std::min(capacity_ * 2, max_request_bytes_));
     auto grown = std::make_unique_for_overwrite<char[]>(capacity);
     if (end_ > 0) std::memcpy(grown.get(), buffer_.get(), end_);
     buffer_ = std::move(grown);
@@ -26,12 +31,12 @@ std::span<char> Session::prepare(std::size_t min_free) {
   return {buffer_.get() + end_, capacity_ - end_};
 }
 
-std::size_t Session::answer(std::string_view data, bool borrowed) {
+std::size_t Session::answer(std::span<char> data, bool borrowed) {
   std::size_t done = 0;
   pinned_ = false;
   while (!closing_ && done < data.size()) {
-    borrowed_rest_ = borrowed ? data.substr(done) : std::string_view{};
-    RequestParser::Result result = parser_.parse(data.substr(done));
+    borrowed_rest_ = borrowed ? data.subspan(done) : std::span<char>{};
+    RequestParser::Result result = parser_.parse(data.subspan(done));
     if (result == RequestParser::Result::incomplete) {
       if (parser_.take_expect_continue()) output_.append("HTTP/1.1 100 Continue\r\n\r\n");
       break;
@@ -64,7 +69,7 @@ void Session::process() {
   if (start_ == end_ && !waiting_) release_buffer();
 }
 
-void Session::process(std::string_view borrowed) {
+void Session::process(std::span<char> borrowed) {
   if (has_pending_input()) {
     std::span<char> space = prepare(borrowed.size());
     std::memcpy(space.data(), borrowed.data(), borrowed.size());
@@ -72,7 +77,7 @@ void Session::process(std::string_view borrowed) {
     process();
     return;
   }
-  std::string_view rest = borrowed.substr(answer(borrowed, true));
+  std::span<char> rest = borrowed.subspan(answer(borrowed, true));
   if (rest.empty() || closing_ || pinned_) return;
   // Part of a request: keep its bytes, the borrowed buffer is reused by the next read.
   std::span<char> space = prepare(rest.size());

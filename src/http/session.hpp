@@ -43,7 +43,8 @@ class Session {
   /// The same for bytes in a buffer the session does not own (the worker's read buffer, shared
   /// by its connections): complete requests are answered straight from it, and only the part
   /// of a request that is still incomplete is copied into the session's own buffer.
-  void process(std::string_view borrowed);
+  /// Chunked bodies are decoded in place, so the borrowed bytes are written to.
+  void process(std::span<char> borrowed);
   /// Part of a request waits for more bytes in the session's own buffer.
   bool has_pending_input() const { return start_ != end_; }
   /// A request is being answered later; no input is read or parsed until resume().
@@ -75,12 +76,13 @@ class Session {
   RequestParser::Phase phase() const { return parser_.phase(); }
 
  private:
-  std::size_t answer(std::string_view data,
+  std::size_t answer(std::span<char> data,
                      bool borrowed);  // returns the bytes of the requests answered
   void release_buffer();
 
   RequestParser parser_;
   Dispatcher& dispatcher_;
+  const std::size_t max_request_bytes_;
   std::unique_ptr<char[]> buffer_;
   std::size_t capacity_ = 0;
   std::size_t start_ = 0;  // first byte of the request being parsed
@@ -90,7 +92,7 @@ class Session {
   bool shutting_down_ = false;
   bool waiting_ = false;
   // While answer() works on a borrowed buffer: what is left of it from the current request.
-  std::string_view borrowed_rest_;
+  std::span<char> borrowed_rest_;
   bool pinned_ = false;
 };
 

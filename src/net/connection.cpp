@@ -102,7 +102,7 @@ void Connection::on_readable(const std::error_code& ec) {
   } else {
     std::span<char> buffer = worker_.read_buffer();
     std::size_t bytes = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), read_ec);
-    if (!read_ec) session_.process({buffer.data(), bytes});
+    if (!read_ec) session_.process(buffer.first(bytes));
   }
   if (read_ec == asio::error::would_block) {
     read();

@@ -62,10 +62,13 @@ TEST(Engine, MethodsAndAny) {
   app.del("/r", answer("delete"));
   app.options("/r", answer("options"));
   app.handle("PROPFIND", "/r", answer("propfind"));
+  app.handle("BREW", "/r", answer("brew"));  // an extension method: any token, as in Gin
   app.any("/any", [](Context& c) { c.string(200, c.method()); });
-  EXPECT_THROW(app.handle("BREW", "/x", answer("x")), std::invalid_argument);
+  EXPECT_THROW(app.handle("BR EW", "/x", answer("x")), std::invalid_argument);
+  EXPECT_THROW(app.handle("", "/x", answer("x")), std::invalid_argument);
   Client client(app);
-  for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND"}) {
+  for (const char* method :
+       {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND", "BREW"}) {
     SCOPED_TRACE(method);
     auto r = client.request(method, "/r");
     EXPECT_EQ(r.status, 200);
@@ -76,6 +79,7 @@ TEST(Engine, MethodsAndAny) {
   for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}) {
     EXPECT_EQ(client.request(method, "/any").body, method);
   }
+  EXPECT_EQ(client.request("brew", "/r").status, 404) << "methods are case-sensitive";
 }
 
 TEST(Engine, HeadIsAnsweredByTheGetRouteWithoutBody) {

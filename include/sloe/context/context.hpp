@@ -4,12 +4,28 @@
 // A Context is pooled: it is valid on its worker thread from handler entry until the request
 // completes, then it serves another request. Using it later, or from another thread, throws
 // sloe::ContextMisuse. To use request data elsewhere, take `c.copy()` first.
+//
+// What the check catches, exactly:
+// - From any thread but its worker's, a Context always throws.
+// - On its worker, a Context whose request completed is not handed out again before at least
+//   Context::reuse_distance (64) later requests on that worker have completed, so a stale
+//   `Context&` kept by a timer or a detached coroutine throws for at least that long. A
+//   coroutine handler still running after its request was answered 503 at
+//   EngineOptions::request_timeout keeps its Context out of service until it finishes, so its
+//   own later uses of `c` always throw.
+// What it cannot catch: a stale `Context&` used after 64 or more later requests completed on
+// its worker may find its Context serving another request and then reads and writes that
+// request without an error; and the views members return (`std::string_view`, `std::span`,
+// `const Scope&`, pointers from `get<T>()`) are not checked at all: they dangle once the
+// request completes. A Context used after its Engine or testing::Client is destroyed is
+// undefined behaviour.
 
 #include <fmt/format.h>
 
 #include <any>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <map>
@@ -46,6 +62,10 @@ struct Error {
 
 class Context {
  public:
+  /// How many later requests on its worker must complete before a Context whose request
+  /// completed serves another one; until then every use of a stale reference to it throws.
+  static constexpr std::size_t reuse_distance = 64;
+
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
   Context(Context&&) = delete;
@@ -122,6 +142,9 @@ class Context {
 
   /// A request header (case-insensitive name); empty when absent (Gin's `c.GetHeader`).
   std::string_view header(std::string_view name) const;
+  /// A trailer field sent after a chunked body (case-insensitive name), empty when absent.
+  /// Trailers are kept apart from the headers: header() never sees them.
+  std::string_view trailer(std::string_view name) const;
   /// Every request header, in the order received.
   std::vector<std::pair<std::string_view, std::string_view>> headers() const;
   /// A cookie's value, or nullopt when the request has no such cookie.
@@ -245,7 +268,14 @@ class Context {
   // The lifetime guard: read from any thread, written only by the owner.
   std::atomic<const void*> owner_;  // a per-thread address: cheaper to read than a thread id
   std::atomic<bool> live_{false};
-  std::unique_ptr<detail::ContextState> state_;
+  // Changes when a request ends (it becomes the pool's count of completed requests): whatever
+  // outlives a request (a Responder, a coroutine's driver, a timer) compares it before
+  // touching the Context again, and the pool reads it to know how long the Context has been
+  // dead.
+  std::uint64_t generation_ = 0;
+  // Lent by the pool for one request. The state (buffers) is reused at once, the Context
+  // itself only after reuse_distance others, so stale references meet a dead Context.
+  detail::ContextState* state_ = nullptr;
 };
 
 }  // namespace sloe

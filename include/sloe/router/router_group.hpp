@@ -30,7 +30,8 @@ class RouterGroup {
     return *this;
   }
 
-  /// Registers `handlers` for `method` at `relative_path` below this group's prefix.
+  /// Registers `handlers` for `method` at `relative_path` below this group's prefix. Any HTTP
+  /// token is a method ("PROPFIND", "BREW"); names are case-sensitive, as in Gin.
   template <class... Handlers>
   RouterGroup& handle(std::string_view method, std::string_view relative_path,
                       Handlers&&... handlers) {

@@ -1,0 +1,40 @@
+#pragma once
+// RFC 9110 §5.6 character classes, shared by the request line, header and trailer checks.
+
+#include <string_view>
+
+namespace sloe::http {
+
+/// tchar: the characters of a method, a field name or a chunk extension name.
+constexpr bool is_tchar(unsigned char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+constexpr bool is_token(std::string_view s) {
+  for (char c : s) {
+    if (!is_tchar(static_cast<unsigned char>(c))) return false;
+  }
+  return !s.empty();
+}
+
+/// field-vchar, SP or HTAB: what a field value may hold (obs-text included, CTLs not).
+constexpr bool is_field_value_char(unsigned char c) {
+  return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+/// A Host value as RFC 9112 §3.2 allows it: uri-host [ ":" port ], where uri-host is a
+/// reg-name (unreserved, pct-encoded, sub-delims) or an IP literal in brackets. Empty is valid
+/// (a target without an authority).
+constexpr bool is_valid_host(std::string_view host) {
+  for (char ch : host) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && std::string_view("-._~%!$&'()*+,;=:[]").find(ch) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace sloe::http
