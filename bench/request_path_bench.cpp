@@ -8,8 +8,8 @@
 
 #include <sloe/sloe.hpp>
 
-#include "alloc_counter.hpp"
-#include "engine_pipe.hpp"
+#include "../tests/support/alloc_counter.hpp"
+#include "../tests/support/engine_pipe.hpp"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "alloc_counter.hpp"
+#include "../tests/support/alloc_counter.hpp"
 #include "router/tree.hpp"
 
 namespace {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "engine/engine_core.hpp"
+#include "http/field_syntax.hpp"
 #include "http/url.hpp"
 #include "router/path.hpp"
 
@@ -47,13 +48,6 @@ bool should_escape_in_path(unsigned char c) {
   }
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Whether Go would keep a URL.RawPath for this (well-formed) request path: escaping the decoded
 // path with Go's rules does not give the path back ("%2F", "%41", lower-case hex, ...).
 bool has_raw_path(std::string_view raw) {
@@ -61,7 +55,7 @@ bool has_raw_path(std::string_view raw) {
     auto c = static_cast<unsigned char>(raw[i]);
     if (c == '%') {
       if (i + 2 >= raw.size()) return true;
-      int hi = hex_value(raw[i + 1]), lo = hex_value(raw[i + 2]);
+      int hi = http::hex_value(raw[i + 1]), lo = http::hex_value(raw[i + 2]);
       if (hi < 0 || lo < 0) return true;
       auto decoded = static_cast<unsigned char>(hi * 16 + lo);
       if (!should_escape_in_path(decoded)) return true;
@@ -124,7 +118,7 @@ bool query_unescape(std::string_view value, std::string& out) {
     char c = value[i];
     if (c == '%') {
       if (i + 2 >= value.size()) return false;
-      int hi = hex_value(value[i + 1]), lo = hex_value(value[i + 2]);
+      int hi = http::hex_value(value[i + 1]), lo = http::hex_value(value[i + 2]);
       if (hi < 0 || lo < 0) return false;
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;

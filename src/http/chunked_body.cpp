@@ -9,13 +9,6 @@ namespace sloe::http {
 
 namespace {
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool is_bws(char c) {
   return c == ' ' || c == '\t';
 }
@@ -125,8 +118,8 @@ ChunkedBody::Step ChunkedBody::size_line(std::span<char> request, const Limits& 
 
   std::size_t digits = 0;
   std::size_t size = 0;
-  for (; digits < line.size() && hex_digit(line[digits]) >= 0; ++digits) {
-    size = size * 16 + static_cast<std::size_t>(hex_digit(line[digits]));
+  for (; digits < line.size() && hex_value(line[digits]) >= 0; ++digits) {
+    size = size * 16 + static_cast<std::size_t>(hex_value(line[digits]));
     if (size > limits.max_body_bytes) return fail(ParseError::body_too_large);
   }
   if (digits == 0 || !valid_extensions(line.substr(digits))) {

@@ -1,9 +1,17 @@
 #pragma once
-// RFC 9110 §5.6 character classes, shared by the request line, header and trailer checks.
+// RFC 9110 §5.6 character classes, shared by the request line, header, trailer and URL code.
 
 #include <string_view>
 
 namespace sloe::http {
+
+/// HEXDIG's value, or -1 for any other byte.
+constexpr int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 
 /// tchar: the characters of a method, a field name or a chunk extension name.
 constexpr bool is_tchar(unsigned char c) {

@@ -1,15 +1,8 @@
 #include "http/url.hpp"
 
-namespace sloe::http {
+#include "http/field_syntax.hpp"
 
-namespace {
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
+namespace sloe::http {
 
 bool needs_decoding(std::string_view text, bool plus_as_space) {
   return text.find_first_of(plus_as_space ? std::string_view("%+") : std::string_view("%")) !=

@@ -55,10 +55,8 @@ class Connection final : public http::Dispatcher, public detail::PendingHost {
   asio::ip::tcp::socket socket_;
   http::Session session_;
   std::string remote_ip_;
-  std::string in_flight_;
-  Context* waiting_context_ =
-      nullptr;  // the request answered later, while session_.waiting()  // being written; the
-                // session's output keeps growing meanwhile
+  std::string in_flight_;  // being written; the session's output keeps growing meanwhile
+  Context* waiting_context_ = nullptr;  // the request answered later, while session_.waiting()
   std::list<std::unique_ptr<Connection>>::iterator self_;
   Clock::time_point deadline_;
   Clock::time_point phase_started_;

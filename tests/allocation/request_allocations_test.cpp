@@ -1,7 +1,7 @@
 // Heap allocations per request through the engine, after warm-up: a matched route makes none.
 //
 // This is its own executable (sloe_allocation_tests), not part of sloe_tests: it links
-// bench/alloc_counter.cpp, which replaces the global operator new for the whole program.
+// tests/support/alloc_counter.cpp, which replaces the global operator new for the whole program.
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,8 @@
 
 #include <sloe/sloe.hpp>
 
-#include "alloc_counter.hpp"
-#include "engine_pipe.hpp"
+#include "../support/alloc_counter.hpp"
+#include "../support/engine_pipe.hpp"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <optional>
 #include <thread>
 
-#include "../net/raw_socket.hpp"
+#include "../support/raw_socket.hpp"
 
 namespace {
 

@@ -16,7 +16,7 @@
 #include <sstream>
 #include <thread>
 
-#include "../net/raw_socket.hpp"
+#include "../support/raw_socket.hpp"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include <thread>
 #include <type_traits>
 
-#include "../net/raw_socket.hpp"
+#include "../support/raw_socket.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "../net/raw_socket.hpp"
+#include "../support/raw_socket.hpp"
 #include "sloe/context/context.hpp"
 #include "sloe/engine.hpp"
 

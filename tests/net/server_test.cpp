@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "raw_socket.hpp"
+#include "../support/raw_socket.hpp"
 #include "sloe/context/context.hpp"
 #include "sloe/engine.hpp"
 

@@ -1,4 +1,5 @@
-// Global operator new/delete that count allocations; linked into every benchmark binary.
+// Global operator new/delete that count allocations; linked into the allocation tests and every
+// benchmark binary.
 
 #include "alloc_counter.hpp"
 

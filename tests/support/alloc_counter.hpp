@@ -1,5 +1,5 @@
 #pragma once
-// Counts heap allocations in a benchmark binary: alloc_counter.cpp replaces the global
+// Counts heap allocations in a test or benchmark binary: alloc_counter.cpp replaces the global
 // operator new, so every `new` (and every std::allocator allocation) is seen.
 
 #include <cstdint>
