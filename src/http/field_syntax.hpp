@@ -1,6 +1,7 @@
 #pragma once
 // RFC 9110 §5.6 character classes, shared by the request line, header, trailer and URL code.
 
+#include <array>
 #include <string_view>
 
 namespace sloe::http {
@@ -13,10 +14,18 @@ constexpr int hex_value(char c) {
   return -1;
 }
 
-/// tchar: the characters of a method, a field name or a chunk extension name.
+/// tchar: the characters of a method, a field name or a chunk extension name. A table, since
+/// every request's method goes through it byte by byte.
+inline constexpr auto kTcharTable = [] {
+  std::array<bool, 256> table{};
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = table[c - 'a' + 'A'] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
 constexpr bool is_tchar(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+  return kTcharTable[c];
 }
 
 constexpr bool is_token(std::string_view s) {
@@ -34,13 +43,18 @@ constexpr bool is_field_value_char(unsigned char c) {
 /// A Host value as RFC 9112 §3.2 allows it: uri-host [ ":" port ], where uri-host is a
 /// reg-name (unreserved, pct-encoded, sub-delims) or an IP literal in brackets. Empty is valid
 /// (a target without an authority).
+inline constexpr auto kHostCharTable = [] {
+  std::array<bool, 256> table{};
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = table[c - 'a' + 'A'] = true;
+  for (char c : std::string_view("-._~%!$&'()*+,;=:[]"))
+    table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
 constexpr bool is_valid_host(std::string_view host) {
-  for (char ch : host) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum && std::string_view("-._~%!$&'()*+,;=:[]").find(ch) == std::string_view::npos) {
-      return false;
-    }
+  for (char c : host) {
+    if (!kHostCharTable[static_cast<unsigned char>(c)]) return false;
   }
   return true;
 }

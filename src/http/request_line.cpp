@@ -29,7 +29,11 @@ bool target_form_allowed(std::string_view method, std::string_view target) {
 constexpr std::string_view kVersionShape = "HTTP/9.9\r\n";
 
 bool version_prefix_ok(std::string_view rest) {
-  for (std::size_t i = 0; i < rest.size() && i < kVersionShape.size(); ++i) {
+  if (rest.size() >= kVersionShape.size()) {  // the usual case, without a loop
+    return rest.starts_with("HTTP/") && rest[5] >= '0' && rest[5] <= '9' && rest[6] == '.' &&
+           rest[7] >= '0' && rest[7] <= '9' && rest[8] == '\r' && rest[9] == '\n';
+  }
+  for (std::size_t i = 0; i < rest.size(); ++i) {
     const char want = kVersionShape[i];
     const char got = rest[i];
     if (want == '9' ? (got < '0' || got > '9') : got != want) return false;
@@ -65,7 +69,11 @@ LineResult parse_request_line(std::string_view data, const Limits& limits, Reque
 
   line.target_offset = ++i;
   // Visible ASCII and obs-text: no CTL, no space inside a target.
-  while (i < data.size() && static_cast<unsigned char>(data[i]) > ' ' && data[i] != '\x7f') ++i;
+  unsigned char high_bits = 0;
+  while (i < data.size() && static_cast<unsigned char>(data[i]) > ' ' && data[i] != '\x7f') {
+    high_bits |= static_cast<unsigned char>(data[i]) & 0x80;
+    ++i;
+  }
   line.target_length = i - line.target_offset;
   if (line.target_length > limits.max_target_bytes) return fail(ParseError::target_too_long);
   if (i == data.size()) return need_more();
@@ -84,6 +92,9 @@ LineResult parse_request_line(std::string_view data, const Limits& limits, Reque
   std::string_view method = data.substr(line.method_offset, line.method_length);
   std::string_view target = data.substr(line.target_offset, line.target_length);
   if (!target_form_allowed(method, target)) return fail(ParseError::invalid_target);
+  const MethodId id = method_id(method);
+  line.plain = high_bits == 0 && target.front() == '/' && version[7] <= '1' &&
+               (id <= kMethodTrace || id == kMethodPatch) && id != kMethodConnect;
   return LineResult::complete;
 }
 

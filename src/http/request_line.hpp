@@ -18,7 +18,10 @@ struct RequestLine {
   std::size_t target_offset = 0;
   std::size_t target_length = 0;
   std::uint8_t version_major = 1;
-  std::uint8_t version_minor = 1;
+  std::uint8_t version_minor = 1;  // as served: a minor version above 1 is served as 1.1
+  /// Whether llhttp would read this line exactly as sloe did (a method in its table, an ASCII
+  /// origin-form target, HTTP/1.0 or 1.1 as sent), so that it may parse the real line.
+  bool plain = false;
   std::size_t end = 0;  // one past the CRLF
 };
 

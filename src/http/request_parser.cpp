@@ -36,8 +36,10 @@ std::string_view strip_authority(std::string_view target) {
   return target;
 }
 
-// llhttp is given a request line of sloe's making, one that only carries the version, and the
-// header section as received: the method and target were checked by parse_request_line.
+// Where llhttp would read a request line differently (an extension method, a non-ASCII or
+// non-origin target, HTTP/1.2), it is given a line of sloe's making that only carries the
+// version, then the header section as received: the method and target were checked by
+// parse_request_line.
 constexpr std::string_view kHttp10Line = "GET / HTTP/1.0\r\n";
 constexpr std::string_view kHttp11Line = "GET / HTTP/1.1\r\n";
 
@@ -112,10 +114,16 @@ RequestParser::Result RequestParser::parse(std::span<char> data) {
 }
 
 void RequestParser::start_head() {
+  stage_ = Stage::head;
+  if (line_.plain) {
+    // llhttp reads this line as sloe did: it parses it again rather than a second, made-up
+    // line (one llhttp_execute call per request instead of two).
+    fed_ = line_.method_offset;
+    return;
+  }
   const std::string_view line = line_.version_minor == 0 ? kHttp10Line : kHttp11Line;
   llhttp_execute(&parser_, line.data(), line.size());
   fed_ = line_.end;
-  stage_ = Stage::head;
 }
 
 RequestParser::Result RequestParser::parse_head(std::string_view data) {

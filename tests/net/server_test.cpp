@@ -482,12 +482,11 @@ TEST(ServerTimeouts, ReaderThatStallsIsCutOffAfterWriteTimeout) {
   std::this_thread::sleep_for(100ms);
   expect_prompt_ping(other);
   // The write deadline closes the connection; reading now drains what the kernel buffered and
-  // then finds the end well before 16 MiB.
-  auto start = Clock::now();
+  // then finds the end well before 16 MiB. (The stall lasts at least 700 ms, past the 300 ms
+  // deadline and one sweep; how long the close then takes on a loaded machine is not asserted.)
   std::this_thread::sleep_for(700ms);
-  EXPECT_TRUE(stalled.wait_closed(2000ms)) << "write_timeout not enforced";
+  EXPECT_TRUE(stalled.wait_closed(10s)) << "write_timeout not enforced";
   EXPECT_LT(stalled.buffered().size(), std::size_t{16} << 20);
-  EXPECT_LT(ms_since(start), 2500);
   // A timeout before shutdown is not a connection that shutdown had to force.
   sloe::ShutdownReport report = server.app->shutdown(1s);
   EXPECT_EQ(report.connections_forced, 0u);
