@@ -102,9 +102,9 @@ class Engine : public RouterGroup {
 
   /// The options the engine was made with.
   const EngineOptions& config() const;
-  detail::EngineCore& core() { return *core_owner_; }
 
  private:
+  friend struct detail::EngineAccess;  // sloe's testing client and its own tests
   explicit Engine(std::unique_ptr<detail::EngineCore> core);
   void set_no_route(HandlersChain handlers);
   void set_no_method(HandlersChain handlers);

@@ -4,6 +4,8 @@
 
 #include "sloe/async/scope.hpp"
 
+#include "async/deadline_thread.hpp"
+
 #include <atomic>
 #include <condition_variable>
 #include <exception>

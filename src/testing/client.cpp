@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/engine_access.hpp"
 #include "engine/engine_core.hpp"
 #include "http/session.hpp"
 
@@ -168,8 +169,8 @@ struct Client::Impl final : http::Dispatcher, detail::PendingHost {
 };
 
 Client::Client(Engine& app, std::string remote_ip)
-    : impl_(std::make_unique<Impl>(app.core(), std::move(remote_ip))) {
-  app.core().freeze();
+    : impl_(std::make_unique<Impl>(sloe::detail::EngineAccess::core(app), std::move(remote_ip))) {
+  sloe::detail::EngineAccess::core(app).freeze();
 }
 
 Client::~Client() {

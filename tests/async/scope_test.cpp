@@ -1,5 +1,7 @@
 #include "sloe/async/scope.hpp"
 
+#include "async/deadline_thread.hpp"
+
 #include <array>
 #include <atomic>
 #include <barrier>

@@ -32,6 +32,7 @@
 #include <sloe/sloe.hpp>
 
 #include "context/context_state.hpp"
+#include "engine/engine_access.hpp"
 #include "engine/engine_core.hpp"
 #include "fuzz_support.hpp"
 #include "http/multipart.hpp"
@@ -302,7 +303,7 @@ sloe::Engine& engine() {
       check_cookies(c);
       c.status(204);
     });
-    e->core().freeze();
+    sloe::detail::EngineAccess::core(*e).freeze();
     return e;
   }();
   return *app;
@@ -366,8 +367,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   sloe::Engine& app = engine();
   current = &the_case;
   std::string out;
-  app.core().handle(request, {.head_request = false, .keep_alive = true, .http10 = false}, out,
-                    pool, {"192.0.2.1", nullptr});
+  sloe::detail::EngineAccess::core(app).handle(
+      request, {.head_request = false, .keep_alive = true, .http10 = false}, out, pool,
+      {"192.0.2.1", nullptr});
   current = nullptr;
   check(the_case.handled, "the handler did not run; answer: " + printable(out));
   check(out.starts_with("HTTP/1.1 204 "), "the handler's answer is not a 204: " + printable(out));

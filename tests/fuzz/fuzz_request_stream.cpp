@@ -33,6 +33,7 @@
 #include <sloe/sloe.hpp>
 
 #include "context/context_state.hpp"
+#include "engine/engine_access.hpp"
 #include "engine/engine_core.hpp"
 #include "fuzz_support.hpp"
 #include "http/session.hpp"
@@ -95,7 +96,7 @@ sloe::Engine& engine() {
         r.data(200, "text/plain", std::string(c.param("id")) + ":" + std::string(c.body()));
       });
     });
-    e->core().freeze();
+    sloe::detail::EngineAccess::core(*e).freeze();
     return e;
   }();
   return *app;
@@ -379,7 +380,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view sent(reinterpret_cast<const char*>(data) + 2, size - 2);
 
   {
-    Connection conn(app.core());
+    Connection conn(sloe::detail::EngineAccess::core(app));
     std::string_view rest = sent;
     while (!rest.empty() && !conn.session().closing()) {
       const std::size_t n = std::min(rest.size(), 1 + next(state) % max_read);
@@ -396,7 +397,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_exchange(sent, conn);
   }
 
-  Connection fresh(app.core());
+  Connection fresh(sloe::detail::EngineAccess::core(app));
   static constexpr std::string_view kPing = "GET /ping HTTP/1.1\r\nHost: t\r\n\r\n";
   fresh.read(kPing, borrowed);
   fresh.settle();

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "context/context_state.hpp"
+#include "engine/engine_access.hpp"
 #include "engine/engine_core.hpp"
 #include "http/session.hpp"
 
@@ -16,7 +17,8 @@ namespace sloe::bench {
 
 class EnginePipe final : public http::Dispatcher {
  public:
-  explicit EnginePipe(Engine& app) : core_(app.core()), session_(core_.limits(), *this) {
+  explicit EnginePipe(Engine& app)
+      : core_(sloe::detail::EngineAccess::core(app)), session_(core_.limits(), *this) {
     core_.freeze();
   }
   http::Outcome dispatch(const http::Request& request, http::ResponseFraming framing,

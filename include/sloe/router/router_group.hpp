@@ -10,7 +10,8 @@ namespace sloe {
 
 namespace detail {
 class EngineCore;
-}
+struct EngineAccess;
+}  // namespace detail
 
 /// A set of routes under one path prefix that share middleware (Gin's `RouterGroup`).
 ///
