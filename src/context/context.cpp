@@ -343,26 +343,28 @@ std::string_view trim_spaces(std::string_view s) {
 std::string_view Context::client_ip() const {
   check();
   const ContextState& s = *state_;
-  if (!trusted(s.env.trusted_proxies, s.env.remote_ip)) return s.env.remote_ip;
+  const std::vector<std::string>* proxies = s.home->trusted_proxies;
+  const std::string_view peer = s.exchange->remote_ip();
+  if (!trusted(proxies, peer)) return peer;
   // X-Forwarded-For lists the hops left to right; the client is the rightmost untrusted one.
   std::string_view forwarded = s.request->header("x-forwarded-for");
   while (!forwarded.empty()) {
     std::size_t comma = forwarded.rfind(',');
     std::string_view hop =
         trim_spaces(comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1));
-    if (!trusted(s.env.trusted_proxies, hop) || comma == std::string_view::npos) {
+    if (!trusted(proxies, hop) || comma == std::string_view::npos) {
       if (!hop.empty()) return hop;
       break;
     }
     forwarded = forwarded.substr(0, comma);
   }
   std::string_view real_ip = trim_spaces(s.request->header("x-real-ip"));
-  return real_ip.empty() ? s.env.remote_ip : real_ip;
+  return real_ip.empty() ? peer : real_ip;
 }
 
 std::string_view Context::remote_ip() const {
   check();
-  return state_->env.remote_ip;
+  return state_->exchange->remote_ip();
 }
 
 std::chrono::steady_clock::time_point Context::start_time() const {
@@ -384,9 +386,9 @@ const Scope& Context::scope() const {
   check();
   ContextState& s = *state_;
   if (!s.scope) {
-    const Scope& parent = s.env.lifetime ? *s.env.lifetime : Scope::background();
-    s.scope = s.env.request_timeout.count() > 0
-                  ? parent.with_deadline(s.start + s.env.request_timeout)
+    const Scope& parent = s.home->lifetime ? *s.home->lifetime : Scope::background();
+    s.scope = s.home->request_timeout.count() > 0
+                  ? parent.with_deadline(s.start + s.home->request_timeout)
                   : parent.with_cancel();
   }
   return *s.scope;
@@ -554,6 +556,18 @@ std::string_view Context::response_header(std::string_view name) const {
   return state_->response_headers.get(name);
 }
 
+std::size_t Context::response_size() const {
+  check();
+  const http::Exchange& exchange = *state_->exchange;
+  if (exchange.answered() && !exchange.streaming()) return exchange.body_bytes();
+  return exchange.body_bytes() + state_->body.size();
+}
+
+void Context::on_answered(std::function<void(Context&)> fn) {
+  check();
+  state_->on_answered.push_back(std::move(fn));
+}
+
 // ---- chain --------------------------------------------------------------------------------
 
 void Context::next() {
@@ -588,6 +602,38 @@ bool Context::is_aborted() const {
   return state_->index >= detail::kAbortIndex;
 }
 
+void Context::abort_with_exception(std::exception_ptr error) {
+  check();
+  ContextState& s = *state_;
+  if (s.exchange->streaming()) {
+    // The status and headers are out: all that is left is to break the answer off.
+    s.stream_broken = true;
+    s.body.clear();
+  }
+  // What the handler wrote so far is dropped; the request id still goes back.
+  s.response_headers.clear();
+  if (!s.request_id.empty()) s.response_headers.set("X-Request-ID", s.request_id);
+  s.response_headers.set("Content-Type", "text/plain; charset=utf-8");
+  s.index = detail::kAbortIndex;
+  auto server_error = [&](std::string_view what) {
+    spdlog::error("sloe: handler for {} {} threw: {}", log_escaped(s.request->method),
+                  log_escaped(s.path), log_escaped(what));
+    s.body.assign(detail::kServerErrorBody);
+    s.status = 500;
+  };
+  try {
+    std::rethrow_exception(error);
+  } catch (const BadRequest& e) {
+    s.errors.push_back({e.what()});
+    s.body.assign(e.what());
+    s.status = 400;
+  } catch (const std::exception& e) {
+    server_error(e.what());
+  } catch (...) {
+    server_error("an exception not derived from std::exception");
+  }
+}
+
 const Error& Context::error(std::string message) {
   check();
   return state_->errors.emplace_back(Error{std::move(message)});
@@ -618,18 +664,18 @@ ContextCopy Context::copy(bool with_body) const {
   copy.start_time_ = s.start;
   copy.request_id_ = s.request_id;
   copy.trace_id_ = s.trace_id;
-  if (s.env.lifetime) copy.scope_ = *s.env.lifetime;
+  if (s.home->lifetime) copy.scope_ = *s.home->lifetime;
   return copy;
 }
 
 Responder Context::defer() {
   detail::ContextAccess::suspend(*this);
   ContextState& s = *state_;
-  auto core = std::make_shared<detail::ResponderCore>(s.env.host->executor(), *this, generation_);
-  if (s.env.request_timeout.count() > 0) {
+  auto core = std::make_shared<detail::ResponderCore>(s.exchange->executor(), *this, generation_);
+  if (s.home->request_timeout.count() > 0) {
     std::weak_ptr<detail::ResponderCore> weak = core;
-    auto left = s.start + s.env.request_timeout - std::chrono::steady_clock::now();
-    s.env.host->executor()->post_after(left, [weak] {
+    auto left = s.start + s.home->request_timeout - std::chrono::steady_clock::now();
+    s.exchange->executor()->post_after(left, [weak] {
       if (auto late = weak.lock())
         late->complete(503, "text/plain; charset=utf-8", detail::kDeadlineExceededBody);
     });
@@ -641,12 +687,13 @@ Responder Context::defer() {
 
 namespace detail {
 
-void ContextAccess::begin(Context& c, const http::Request& request, RequestEnv env) {
+void ContextAccess::begin(Context& c, http::Exchange& exchange, ThreadContexts& home) {
   ContextState& s = *c.state_;
-  s.request = &request;
-  s.env = env;
+  s.request = &exchange.request();
+  s.exchange = &exchange;
+  s.home = &home;
   s.start = std::chrono::steady_clock::now();
-  s.path = request.path;
+  s.path = s.request->path;
   s.full_path = {};
   s.params.clear();
   s.chain = nullptr;
@@ -658,11 +705,12 @@ void ContextAccess::begin(Context& c, const http::Request& request, RequestEnv e
 void ContextAccess::end(Context& c) {
   c.live_.store(false, std::memory_order_relaxed);
   ContextState& s = *c.state_;
-  c.generation_ = s.env.pool->count_completion();
+  c.generation_ = s.home->pool.count_completion();
   s.pending = false;
   s.returned = false;
   s.coroutine_running = false;
-  s.on_answer.clear();
+  s.stream_broken = false;
+  s.on_answered.clear();
   if (s.scope) {
     // Like Go's request context: done when the request completes. One that ran into its
     // deadline is left to the deadline timer, so that its reason stays deadline_exceeded.
@@ -671,6 +719,7 @@ void ContextAccess::end(Context& c) {
     s.scope.reset();
   }
   s.request = nullptr;
+  s.exchange = nullptr;
   s.response_headers.clear();
   s.body.clear();
   s.keys.clear();
@@ -682,54 +731,56 @@ void ContextAccess::end(Context& c) {
 void ContextAccess::suspend(Context& c) {
   c.check();
   ContextState& s = *c.state_;
-  if (s.env.host == nullptr) {
-    throw std::logic_error(
-        "sloe: this request cannot be answered later (deferred and coroutine handlers need a "
-        "sloe server or a sloe::testing::Client)");
-  }
   if (s.pending) {
-    throw std::logic_error("sloe: the request is already answered later; defer() only once");
+    throw std::logic_error(
+        "sloe: the request is already answered later (defer, a coroutine handler or a stream); "
+        "a request is answered later one way only");
   }
   s.pending = true;
-  // The request's bytes may sit in a buffer the next read reuses: move them, and the views
-  // the Context derived from them.
-  http::Session::Relocation moved = s.env.host->pin(c);
-  auto relocate = [&](std::string_view& view) {
-    if (view.data() >= moved.from && view.data() < moved.from + moved.size) {
-      view = {moved.to + (view.data() - moved.from), view.size()};
-    }
-  };
-  if (moved.from != nullptr) {
-    relocate(s.path);
-    for (Param& p : s.params) relocate(p.value);
-    for (auto& [key, value] : s.form.values) {
-      relocate(key);
-      relocate(value);
-    }
-    for (FormFile& file : s.form.files) {
-      relocate(file.field);
-      relocate(file.filename);
-      relocate(file.content_type);
-      relocate(file.content);
-    }
-  }
-}
-
-void ContextAccess::when_answered(Context& c, std::function<void(Context&)> fn) {
-  if (c.state_->pending) {
-    c.state_->on_answer.push_back(std::move(fn));
-  } else {
-    fn(c);
-  }
+  // Its bytes stay where they are until the exchange ends: the Context's views stay valid.
+  s.exchange->answer_later();
+  s.exchange->on_abandoned([&c, generation = c.generation_] {
+    // The client went away: the work for it can stop.
+    if (c.generation_ == generation && c.state_->scope) c.state_->scope->cancel();
+  });
 }
 
 void ContextAccess::complete_async(Context& c) {
   ContextState& s = *c.state_;
   if (!s.pending) return;
   s.pending = false;
-  for (auto& fn : s.on_answer) fn(c);
-  s.on_answer.clear();
-  if (s.returned) s.env.finisher->finish(c);
+  if (s.returned) finish(c);
+}
+
+void ContextAccess::finish(Context& c) {
+  ContextState& s = *c.state_;
+  http::Exchange& exchange = *s.exchange;
+  if (exchange.streaming()) {
+    exchange.write(s.body);
+  } else {
+    exchange.answer(s.status, s.response_headers, s.body);
+  }
+  for (std::size_t i = 0; i < s.on_answered.size(); ++i) {
+    try {
+      s.on_answered[i](c);
+    } catch (const std::exception& e) {
+      spdlog::error("sloe: an on_answered hook threw: {}", log_escaped(e.what()));
+    } catch (...) {
+      spdlog::error("sloe: an on_answered hook threw");
+    }
+  }
+  ContextPool& pool = s.home->pool;
+  const bool complete = !s.stream_broken;
+  // Answered while its coroutine still runs (the request_timeout 503): the coroutine's driver
+  // returns the Context to the pool when the coroutine is done with it.
+  const bool coroutine_running = s.coroutine_running;
+  end(c);
+  if (coroutine_running) {
+    pool.hold(c);
+  } else {
+    pool.release(c);
+  }
+  exchange.end(complete);
 }
 
 void ContextAccess::answer_deadline_exceeded(Context& c) {
@@ -741,35 +792,8 @@ void ContextAccess::answer_deadline_exceeded(Context& c) {
 
 bool ContextAccess::past_deadline(Context& c) {
   const ContextState& s = *c.state_;
-  return s.env.request_timeout.count() > 0 &&
-         std::chrono::steady_clock::now() >= s.start + s.env.request_timeout;
-}
-
-void ContextAccess::answer_exception(Context& c, std::exception_ptr error,
-                                     std::string_view server_error_body) {
-  ContextState& s = *c.state_;
-  // What the handler wrote so far is dropped; the request id still goes back.
-  s.response_headers.clear();
-  if (!s.request_id.empty()) s.response_headers.set("X-Request-ID", s.request_id);
-  s.index = kAbortIndex;
-  auto server_error = [&](std::string_view what) {
-    spdlog::error("sloe: handler for {} {} threw: {}", log_escaped(s.request->method),
-                  log_escaped(s.path), log_escaped(what));
-    s.body.assign(server_error_body);
-    s.status = 500;
-  };
-  try {
-    std::rethrow_exception(error);
-  } catch (const BadRequest& e) {
-    s.errors.push_back({e.what()});
-    s.response_headers.set("Content-Type", "text/plain; charset=utf-8");
-    s.body.assign(e.what());
-    s.status = 400;
-  } catch (const std::exception& e) {
-    server_error(e.what());
-  } catch (...) {
-    server_error("an exception not derived from std::exception");
-  }
+  return s.home->request_timeout.count() > 0 &&
+         std::chrono::steady_clock::now() >= s.start + s.home->request_timeout;
 }
 
 Context& ContextPool::acquire() {

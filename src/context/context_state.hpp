@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
+#include "http/exchange.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
-#include "http/session.hpp"
 #include "sloe/async/executor.hpp"
 #include "sloe/context/context.hpp"
 
@@ -56,39 +56,13 @@ struct Form {
   }
 };
 
-/// The connection (or testing client) a request came from, as seen by requests answered later.
-class PendingHost {
- public:
-  virtual ~PendingHost() = default;
-  /// The late answer was appended to the output; go on with the connection.
-  virtual void resume(bool keep_alive) = 0;
-  /// `waiting` will be answered later: its bytes must outlive this read (Session::pin), and
-  /// its scope is cancelled if the client goes away meanwhile.
-  virtual http::Session::Relocation pin(Context& waiting) = 0;
-  virtual const std::shared_ptr<Executor>& executor() = 0;
-};
-
 class ContextPool;
-
-/// Ends requests answered later (the engine).
-class Finisher {
- public:
-  virtual ~Finisher() = default;
-  virtual void finish(Context& c) = 0;
-};
-
-/// What the connection knows about the request besides its bytes.
-struct RequestEnv {
-  std::string_view remote_ip;
-  const std::vector<std::string>* trusted_proxies = nullptr;
-  const Scope* lifetime = nullptr;  // the engine's: parent of request scopes and copies' scopes
-  PendingHost* host = nullptr;      // null: this request cannot be answered later
-  ContextPool* pool = nullptr;
-  Finisher* finisher = nullptr;
-  std::chrono::milliseconds request_timeout{0};
-};
+struct ThreadContexts;
 
 inline constexpr int kAbortIndex = 1 << 30;
+
+/// The body of every 500 sloe answers for an exception (Context::abort_with_exception).
+inline constexpr std::string_view kServerErrorBody = "internal server error";
 
 /// The body of the 503 a deferred or coroutine request gets at EngineOptions::request_timeout.
 inline constexpr std::string_view kDeadlineExceededBody = "request deadline exceeded";
@@ -99,8 +73,9 @@ void require_token(std::string_view caller, std::string_view name);
 
 struct ContextState {
   const http::Request* request = nullptr;
-  RequestEnv env;
-  std::string_view path;  // decoded
+  http::Exchange* exchange = nullptr;  // where the answer goes
+  ThreadContexts* home = nullptr;      // the worker's pool and settings
+  std::string_view path;               // decoded
   std::string decoded_path;
   std::string_view full_path;
   std::vector<Param> params;
@@ -116,16 +91,17 @@ struct ContextState {
   http::ResponseHeaders response_headers;
   std::string body;
 
-  // Answering later: the engine's handle() returned pending; complete_async() finishes.
+  // Answering later (deferred, coroutine, streamed): the answer is not ready until
+  // complete_async(); the request finishes once its handler chain has returned too.
   bool pending = false;
   bool returned = false;
   // A coroutine handler runs on this request: if the request ends first (its deadline), the
   // Context stays out of the pool until the coroutine is done with it.
   bool coroutine_running = false;
-  std::string* out = nullptr;
-  http::ResponseFraming framing;
-  // Middleware work to do once a request answered later has its answer (the access log).
-  std::vector<std::function<void(Context&)>> on_answer;
+  // A streamed answer broke off (its step threw): the client must see it incomplete.
+  bool stream_broken = false;
+  // Context::on_answered() hooks, run once the answer is final.
+  std::vector<std::function<void(Context&)>> on_answered;
 
   std::vector<std::pair<std::string, std::any>> keys;
   std::vector<Error> errors;
@@ -139,28 +115,23 @@ struct ContextAccess {
   static ContextState& state(Context& c) { return *c.state_; }
   /// Changes when the request `c` serves ends: compare it before touching `c` later.
   static std::uint64_t generation(const Context& c) { return c.generation_; }
-  /// Makes `c` live for `request` on this thread.
-  static void begin(Context& c, const http::Request& request, RequestEnv env);
+  /// Makes `c` live for the request of `exchange` on this thread.
+  static void begin(Context& c, http::Exchange& exchange, ThreadContexts& home);
   /// Ends the request: every later use of `c` throws ContextMisuse.
   static void end(Context& c);
   /// The answer will come later (defer, coroutine): handle() returns pending.
   static void suspend(Context& c);
   /// The later answer is ready (on the Context's thread): finish the request if its handler
-  /// already returned, otherwise handle() finishes it as usual.
+  /// chain already returned, otherwise the engine finishes it as usual.
   static void complete_async(Context& c);
+  /// Gives the exchange its answer, runs the on_answered hooks, ends `c` and returns it to
+  /// its pool, then ends the exchange (the connection may go on with the next request).
+  static void finish(Context& c);
   /// Replaces the answer with the 503 of EngineOptions::request_timeout (what a deferred
   /// request gets then too); the caller completes the request.
   static void answer_deadline_exceeded(Context& c);
   /// Whether the request's request_timeout has passed.
   static bool past_deadline(Context& c);
-  /// Whether the request will be answered after its handler chain returned.
-  static bool answers_later(Context& c) { return c.state_->pending; }
-  /// Runs `fn` when the answer is ready, right before it is sent: now if it already is.
-  static void when_answered(Context& c, std::function<void(Context&)> fn);
-  /// A handler threw `error`: sloe::BadRequest answers 400 with its message; anything else
-  /// answers 500 with `server_error_body` and logs an error line naming the request.
-  static void answer_exception(Context& c, std::exception_ptr error,
-                               std::string_view server_error_body);
 };
 
 /// Contexts of one worker thread, reused request after request.
@@ -206,6 +177,14 @@ class ContextPool {
   std::uint64_t completed_ = 0;
   std::vector<std::unique_ptr<ContextState>> states_;
   std::vector<ContextState*> free_states_;
+};
+
+/// The Contexts of one worker thread, and what their requests share of the engine.
+struct ThreadContexts {
+  ContextPool pool;
+  const Scope* lifetime = nullptr;  // the engine's: parent of request scopes and copies' scopes
+  const std::vector<std::string>* trusted_proxies = nullptr;
+  std::chrono::milliseconds request_timeout{0};
 };
 
 }  // namespace sloe::detail

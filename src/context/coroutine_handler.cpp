@@ -57,11 +57,13 @@ Detached drive(Context& c, std::uint64_t generation, ContextPool& pool, Task<> t
   }
   ContextAccess::state(c).coroutine_running = false;
   // Finished at or after the deadline (typically woken by its scope's cancellation, which may
-  // run before the deadline's 503 does): it gets the 503, whichever timer ran first.
-  if (ContextAccess::past_deadline(c)) {
+  // run before the deadline's 503 does): it gets the 503, whichever timer ran first, unless
+  // its answer is already streaming.
+  const bool streaming = ContextAccess::state(c).exchange->streaming();
+  if (ContextAccess::past_deadline(c) && !streaming) {
     ContextAccess::answer_deadline_exceeded(c);
   } else if (error) {
-    ContextAccess::answer_exception(c, error, "500 internal server error");
+    c.abort_with_exception(error);
   }
   ContextAccess::complete_async(c);
 }
@@ -73,12 +75,15 @@ void run_coroutine_handler(Context& c, Task<> task) {
   ContextState& s = ContextAccess::state(c);
   s.coroutine_running = true;
   const std::uint64_t generation = ContextAccess::generation(c);
-  drive(c, generation, *s.env.pool, std::move(task));
-  if (!s.pending || s.env.request_timeout.count() <= 0) return;
-  // Suspended: the request gets its 503 at the deadline unless the coroutine completes first.
-  auto left = s.start + s.env.request_timeout - std::chrono::steady_clock::now();
-  s.env.host->executor()->post_after(left, [&c, generation] {
-    if (ContextAccess::generation(c) != generation || !ContextAccess::state(c).pending) return;
+  drive(c, generation, s.home->pool, std::move(task));
+  if (!s.pending || s.home->request_timeout.count() <= 0) return;
+  // Suspended: the request gets its 503 at the deadline unless the coroutine completes first
+  // or has started streaming (then its scope's deadline is all it gets).
+  auto left = s.start + s.home->request_timeout - std::chrono::steady_clock::now();
+  s.exchange->executor()->post_after(left, [&c, generation] {
+    if (ContextAccess::generation(c) != generation) return;
+    const ContextState& late = ContextAccess::state(c);
+    if (!late.pending || late.exchange->streaming()) return;
     ContextAccess::answer_deadline_exceeded(c);
     ContextAccess::complete_async(c);
   });

@@ -48,7 +48,7 @@ ResponderOwner::~ResponderOwner() {
     spdlog::error(
         "sloe: a deferred request's Responder was dropped without answering; "
         "answering 500");
-    core->complete(500, "text/plain; charset=utf-8", "500 internal server error");
+    core->complete(500, "text/plain; charset=utf-8", kServerErrorBody);
   }
 }
 

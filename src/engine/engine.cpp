@@ -127,7 +127,7 @@ void EngineCore::run_chain(Context& c) {
   try {
     c.next();
   } catch (...) {
-    ContextAccess::answer_exception(c, std::current_exception(), "500 internal server error");
+    c.abort_with_exception(std::current_exception());
   }
 }
 
@@ -155,21 +155,28 @@ bool EngineCore::decode_path(const http::Request& request, ContextState& s) {
   return false;
 }
 
-http::Outcome EngineCore::handle(const http::Request& request, http::ResponseFraming framing,
-                                 std::string& out, ContextPool& pool, RequestEnv env) {
-  Context& c = pool.acquire();
-  env.lifetime = &lifetime_;
-  env.pool = &pool;
-  env.finisher = this;
-  env.request_timeout = options_.request_timeout;
-  ContextAccess::begin(c, request, env);
-  ContextState& s = ContextAccess::state(c);
-  if (options_.request_ids) assign_request_id(request, s);
+EngineRequestHandler::EngineRequestHandler(EngineCore& core) : core_(core) {
+  contexts_.lifetime = &core.lifetime();
+  contexts_.trusted_proxies = &core.options().trusted_proxies;
+  contexts_.request_timeout = core.options().request_timeout;
+}
 
-  s.framing = framing;
-  s.out = &out;
+void EngineRequestHandler::serve(http::Exchange& exchange) {
+  core_.serve(exchange, contexts_);
+}
+
+std::unique_ptr<http::RequestHandler> EngineCore::make_request_handler() {
+  return std::make_unique<EngineRequestHandler>(*this);
+}
+
+void EngineCore::serve(http::Exchange& exchange, ThreadContexts& contexts) {
+  Context& c = contexts.pool.acquire();
+  ContextAccess::begin(c, exchange, contexts);
+  ContextState& s = ContextAccess::state(c);
+  const http::Request& request = exchange.request();
+  if (options_.request_ids) assign_request_id(request, s);
   if (!decode_path(request, s)) {
-    s.framing.keep_alive = false;
+    s.response_headers.set("Connection", "close");
   } else {
     if (s.params.capacity() < max_params_) s.params.reserve(max_params_);
     RouteOutcome outcome = route(request, s);
@@ -184,38 +191,9 @@ http::Outcome EngineCore::handle(const http::Request& request, http::ResponseFra
   }
   if (s.pending) {
     s.returned = true;
-    return http::Outcome::pending;
+    return;
   }
-  return write_answer(c, s) ? http::Outcome::keep_alive : http::Outcome::close;
-}
-
-bool EngineCore::write_answer(Context& c, ContextState& s) {
-  bool keep_alive = s.framing.keep_alive;
-  if (http::iequals(s.response_headers.get("Connection"), "close")) {
-    keep_alive = false;
-    s.response_headers.remove("Connection");
-  }
-  http::ResponseFraming framing = s.framing;
-  framing.keep_alive = keep_alive;
-  http::serialize(*s.out, s.status, s.response_headers, s.body, framing);
-  ContextPool& pool = *s.env.pool;
-  // Answered while its coroutine still runs (the request_timeout 503): the coroutine's driver
-  // returns the Context to the pool when the coroutine is done with it.
-  const bool coroutine_running = s.coroutine_running;
-  ContextAccess::end(c);
-  if (coroutine_running) {
-    pool.hold(c);
-  } else {
-    pool.release(c);
-  }
-  return keep_alive;
-}
-
-void EngineCore::finish(Context& c) {
-  ContextState& s = ContextAccess::state(c);
-  PendingHost* host = s.env.host;
-  bool keep_alive = write_answer(c, s);
-  host->resume(keep_alive);
+  ContextAccess::finish(c);
 }
 
 void EngineCore::start(std::string_view address) {
@@ -238,7 +216,12 @@ void EngineCore::start(std::string_view address) {
         fmt::format("sloe: invalid port in listen address \"{}\"", address));
   }
   if (host.empty()) host = "0.0.0.0";
-  server_ = std::make_unique<net::Server>(*this);
+  server_ = std::make_unique<net::Server>(
+      *this, net::ServerOptions{.threads = options_.threads,
+                                .header_timeout = options_.header_timeout,
+                                .body_timeout = options_.body_timeout,
+                                .idle_timeout = options_.idle_timeout,
+                                .write_timeout = options_.write_timeout});
   server_->start(host, static_cast<std::uint16_t>(port));
 }
 
@@ -288,8 +271,12 @@ ShutdownReport EngineCore::shutdown(std::chrono::milliseconds grace) {
     TaskPool& pool = tasks();
     pool.begin_shutdown();
     // Requests still waiting when the grace period ends are cancelled through their scopes.
-    ShutdownReport report =
-        server_ ? server_->stop(grace, [this] { lifetime_.cancel(); }) : ShutdownReport{};
+    ShutdownReport report;
+    if (server_) {
+      net::StopReport stopped = server_->stop(grace, [this] { lifetime_.cancel(); });
+      report.connections_closed = stopped.connections_closed;
+      report.connections_forced = stopped.connections_forced;
+    }
     // Background work gets what is left of the grace period, then its scopes are cancelled.
     auto left = std::max(std::chrono::steady_clock::duration::zero(),
                          grace - (std::chrono::steady_clock::now() - started));

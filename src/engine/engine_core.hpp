@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "context/context_state.hpp"
+#include "http/exchange.hpp"
 #include "http/request.hpp"
 #include "http/request_parser.hpp"
 #include "http/response.hpp"
-#include "http/session.hpp"
 #include "router/tree.hpp"
 #include "sloe/engine.hpp"
 
@@ -37,7 +37,21 @@ struct Route {
   HandlersChain handlers;
 };
 
-class EngineCore final : public Finisher {
+class EngineCore;
+
+/// The engine on one worker thread (or in one testing::Client): that thread's Contexts.
+class EngineRequestHandler final : public http::RequestHandler {
+ public:
+  explicit EngineRequestHandler(EngineCore& core);
+  void serve(http::Exchange& exchange) override;
+  const ThreadContexts& contexts() const { return contexts_; }
+
+ private:
+  EngineCore& core_;
+  ThreadContexts contexts_;
+};
+
+class EngineCore final : public http::Application {
  public:
   explicit EngineCore(EngineOptions options);
   ~EngineCore();
@@ -49,15 +63,13 @@ class EngineCore final : public Finisher {
   /// Ends registration: from now on the tables are read by many threads at once.
   void freeze();
 
-  /// Runs the handler chain for `request` on a Context from `pool` and appends the response
-  /// to `out`. Never throws. Returns false when the connection must close afterwards.
-  http::Outcome handle(const http::Request& request, http::ResponseFraming framing,
-                       std::string& out, ContextPool& pool, RequestEnv env);
-  /// Serializes a request answered later and hands the connection back to its host.
-  void finish(Context& c) override;
+  /// Runs the handler chain for the request of `exchange` on a Context of `contexts`, and
+  /// ends the exchange unless the request is answered later. Never throws.
+  void serve(http::Exchange& exchange, ThreadContexts& contexts);
 
   const EngineOptions& options() const { return options_; }
-  const http::Limits& limits() const { return limits_; }
+  const http::Limits& limits() const override { return limits_; }
+  std::unique_ptr<http::RequestHandler> make_request_handler() override;
   const std::vector<Route>& routes() const { return routes_; }
 
   TaskPool& tasks();
@@ -73,9 +85,6 @@ class EngineCore final : public Finisher {
   void require_not_frozen(std::string_view what) const;
   void rebuild_no_route_chain();
   void run_chain(Context& c);
-  /// Appends the Context's answer to the connection's output and returns the Context to its
-  /// pool. Returns whether the connection stays open.
-  bool write_answer(Context& c, ContextState& s);
   /// Percent-decodes the path for routing; answers 400 and returns false when it is malformed.
   bool decode_path(const http::Request& request, ContextState& s);
   /// Finds the chain for the request (s.chain, s.full_path, s.params): the route's, or the

@@ -286,7 +286,7 @@ void EngineCore::redirect_trailing_slash(const http::Request& request, ContextSt
   std::string_view prefix = request.header("x-forwarded-prefix");
   const auto& proxies = options_.trusted_proxies;
   if (!prefix.empty() && is_safe_prefix(prefix) &&
-      std::find(proxies.begin(), proxies.end(), s.env.remote_ip) != proxies.end()) {
+      std::find(proxies.begin(), proxies.end(), s.exchange->remote_ip()) != proxies.end()) {
     p.assign(prefix);
     if (p.size() > 1 && p.back() == '/') p.pop_back();
     p += '/';

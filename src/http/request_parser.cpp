@@ -289,11 +289,6 @@ int RequestParser::on_message_complete(llhttp_t* p) {
   return HPE_PAUSED;
 }
 
-void RequestParser::rebase(const char* base) {
-  base_ = base;
-  materialize();
-}
-
 void RequestParser::materialize() {
   headers_.clear();
   for (const HeaderSpan& h : header_spans_) {

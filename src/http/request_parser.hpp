@@ -42,8 +42,6 @@ class RequestParser {
   std::size_t consumed() const { return consumed_; }
   /// Forgets the completed request; the next parse() starts a new one.
   void next();
-  /// The completed request's bytes moved to `base`: its views are made anew from there.
-  void rebase(const char* base);
 
   ParseError error() const { return error_; }
   Phase phase() const { return phase_; }

@@ -217,18 +217,21 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
 
 }  // namespace
 
-void serialize(std::string& out, int status, const ResponseHeaders& headers, std::string_view body,
-               ResponseFraming framing) {
+void serialize_head(std::string& out, int status, const ResponseHeaders& headers, BodyLength length,
+                    ResponseFraming framing) {
   append_status_line(out, status);
   out.append("Server: sloe\r\nDate: ");
   out.append(http_date());
   out.append("\r\n");
   for (const auto& field : headers) append_field(out, field.name, field.value);
-  bool bodiless = (status >= 100 && status < 200) || status == 204 || status == 304;
-  if (!bodiless) {
-    out.append("Content-Length: ");
-    append_number(out, body.size());
-    out.append("\r\n");
+  if (!is_bodiless_status(status)) {
+    if (length.kind == BodyLength::Kind::content_length) {
+      out.append("Content-Length: ");
+      append_number(out, length.bytes);
+      out.append("\r\n");
+    } else if (length.kind == BodyLength::Kind::chunked) {
+      out.append("Transfer-Encoding: chunked\r\n");
+    }
   }
   if (!framing.keep_alive) {
     out.append("Connection: close\r\n");
@@ -236,7 +239,13 @@ void serialize(std::string& out, int status, const ResponseHeaders& headers, std
     out.append("Connection: keep-alive\r\n");
   }
   out.append("\r\n");
-  if (!bodiless && !framing.head_request) out.append(body);
+}
+
+void serialize(std::string& out, int status, const ResponseHeaders& headers, std::string_view body,
+               ResponseFraming framing) {
+  serialize_head(out, status, headers,
+                 {.kind = BodyLength::Kind::content_length, .bytes = body.size()}, framing);
+  if (!is_bodiless_status(status) && !framing.head_request) out.append(body);
 }
 
 void serialize_error(std::string& out, int status, std::string_view reason) {

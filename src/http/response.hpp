@@ -3,6 +3,7 @@
 // status, headers and body into bytes on the connection's output buffer.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,8 +50,25 @@ struct ResponseFraming {
   bool http10 = false;  // an HTTP/1.0 client that keeps alive needs "Connection: keep-alive"
 };
 
-/// Appends a complete HTTP/1.1 response to `out`, adding Server, Date, Content-Length and
-/// Connection; 1xx, 204 and 304 responses carry no body.
+/// How the client finds the end of a body.
+struct BodyLength {
+  enum class Kind : std::uint8_t { content_length, chunked, until_close };
+  Kind kind = Kind::content_length;
+  std::size_t bytes = 0;  // for content_length
+};
+
+/// 1xx, 204 and 304 answers carry no body and no framing fields.
+inline bool is_bodiless_status(int status) {
+  return (status >= 100 && status < 200) || status == 204 || status == 304;
+}
+
+/// Appends an HTTP/1.1 status line and header section to `out`, adding Server, Date, the body's
+/// framing and Connection.
+void serialize_head(std::string& out, int status, const ResponseHeaders& headers, BodyLength length,
+                    ResponseFraming framing);
+
+/// Appends a complete HTTP/1.1 response to `out` (the body left out for HEAD and for bodiless
+/// statuses).
 void serialize(std::string& out, int status, const ResponseHeaders& headers, std::string_view body,
                ResponseFraming framing);
 

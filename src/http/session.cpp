@@ -5,9 +5,12 @@
 
 namespace sloe::http {
 
-Session::Session(const Limits& limits, Dispatcher& dispatcher)
+Session::Session(const Limits& limits, RequestHandler& handler, Transport& transport,
+                 std::string remote_ip)
     : parser_(limits),
-      dispatcher_(dispatcher),
+      handler_(handler),
+      transport_(transport),
+      remote_ip_(std::move(remote_ip)),
       max_request_bytes_(limits.max_header_bytes + limits.max_body_bytes +
                          limits.max_trailer_bytes) {}
 
@@ -31,76 +34,102 @@ std::span<char> Session::prepare(std::size_t min_free) {
   return {buffer_.get() + end_, capacity_ - end_};
 }
 
-std::size_t Session::answer(std::span<char> data, bool borrowed) {
+std::size_t Session::answer(std::span<char> data) {
   std::size_t done = 0;
-  pinned_ = false;
   while (!closing_ && done < data.size()) {
-    borrowed_rest_ = borrowed ? data.subspan(done) : std::span<char>{};
     RequestParser::Result result = parser_.parse(data.subspan(done));
     if (result == RequestParser::Result::incomplete) {
-      if (parser_.take_expect_continue()) output_.append("HTTP/1.1 100 Continue\r\n\r\n");
+      if (parser_.take_expect_continue()) output_.bytes().append("HTTP/1.1 100 Continue\r\n\r\n");
       break;
     }
     if (result == RequestParser::Result::error) {
-      serialize_error(output_, parser_.error());
+      serialize_error(output_.bytes(), parser_.error());
       closing_ = true;
       break;
     }
     const Request& request = parser_.request();
-    ResponseFraming framing{.head_request = request.method_id == kMethodHead,
-                            .keep_alive = request.keep_alive && !shutting_down_,
-                            .http10 = request.version_minor == 0};
-    Outcome outcome = dispatcher_.dispatch(request, framing, output_);
-    borrowed_rest_ = {};
-    if (outcome == Outcome::pending) {
-      waiting_ = true;  // the request's bytes stay where they are until resume()
-      break;
-    }
-    bool keep_alive = outcome == Outcome::keep_alive && framing.keep_alive;
+    lent_request_ = done;
+    ++requests_;
+    exchange_.begin(request, {.head_request = request.method_id == kMethodHead,
+                              .keep_alive = request.keep_alive && !shutting_down_,
+                              .http10 = request.version_minor == 0});
+    serving_ = true;
+    handler_.serve(exchange_);
+    serving_ = false;
+    // Kept, the lent buffer became the session's own: the caller goes on from there.
+    if (kept_lent_ || exchange_.open()) break;
     done += parser_.consumed();
-    parser_.next();
-    if (!keep_alive) closing_ = true;
+    next_request();
   }
   return done;
 }
 
-void Session::process() {
-  start_ += answer({buffer_.get() + start_, end_ - start_}, false);
-  if (start_ == end_ && !waiting_) release_buffer();
+void Session::next_request() {
+  parser_.next();
+  if (!exchange_.keep_alive_) closing_ = true;
 }
 
-void Session::process(std::span<char> borrowed) {
+void Session::process() {
+  std::size_t done = answer({buffer_.get() + start_, end_ - start_});
+  start_ += done;
+  if (start_ == end_ && !waiting()) release_buffer();
+}
+
+void Session::process(ReadBuffer& lent, std::size_t bytes) {
   if (has_pending_input()) {
-    std::span<char> space = prepare(borrowed.size());
-    std::memcpy(space.data(), borrowed.data(), borrowed.size());
-    commit(borrowed.size());
+    std::span<char> space = prepare(bytes);
+    std::memcpy(space.data(), lent.data.get(), bytes);
+    commit(bytes);
     process();
     return;
   }
-  std::span<char> rest = borrowed.subspan(answer(borrowed, true));
-  if (rest.empty() || closing_ || pinned_) return;
-  // Part of a request: keep its bytes, the borrowed buffer is reused by the next read.
-  std::span<char> space = prepare(rest.size());
-  std::memcpy(space.data(), rest.data(), rest.size());
-  commit(rest.size());
+  lent_ = &lent;
+  lent_bytes_ = bytes;
+  const std::size_t done = answer({lent.data.get(), bytes});
+  lent_ = nullptr;
+  if (kept_lent_) {
+    kept_lent_ = false;
+    if (!waiting()) exchange_ended();  // it ended before its handler returned
+    return;
+  }
+  const std::size_t rest = bytes - done;
+  if (rest == 0 || closing_) return;
+  // Part of a request: keep its bytes, the lent buffer is reused by the next read.
+  std::span<char> space = prepare(rest);
+  std::memcpy(space.data(), lent.data.get() + done, rest);
+  commit(rest);
 }
 
-Session::Relocation Session::pin() {
-  if (borrowed_rest_.empty() || pinned_) return {};
-  std::span<char> space = prepare(borrowed_rest_.size());
-  std::memcpy(space.data(), borrowed_rest_.data(), borrowed_rest_.size());
-  commit(borrowed_rest_.size());
-  parser_.rebase(buffer_.get() + start_);
-  pinned_ = true;
-  return {borrowed_rest_.data(), borrowed_rest_.size(), buffer_.get() + start_};
+void Session::keep_request_bytes() {
+  if (lent_ == nullptr || kept_lent_) return;  // already in the session's own buffer
+  // No pending input when a lent buffer is processed, so the own buffer holds nothing.
+  buffer_ = std::move(lent_->data);
+  capacity_ = lent_->capacity;
+  start_ = lent_request_;
+  end_ = lent_bytes_;
+  kept_lent_ = true;
 }
 
-void Session::resume(bool keep_alive) {
-  waiting_ = false;
+void Session::exchange_output() {
+  if (!serving_) transport_.output_ready();
+}
+
+void Session::exchange_ended() {
+  if (serving_) return;  // answer() goes on by itself
   start_ += parser_.consumed();
-  parser_.next();
-  if (!keep_alive) closing_ = true;
+  next_request();
   process();
+  transport_.output_ready();
+}
+
+void Session::output_sent() {
+  if (exchange_.open()) exchange_.drained();
+}
+
+void Session::abandon() {
+  closing_ = true;
+  output_.clear();
+  if (exchange_.open()) exchange_.abandon();
 }
 
 void Session::begin_shutdown() {
@@ -109,7 +138,7 @@ void Session::begin_shutdown() {
 }
 
 void Session::time_out() {
-  serialize_error(output_, 408, "request timeout: the request was not received in time");
+  serialize_error(output_.bytes(), 408, "request timeout: the request was not received in time");
   closing_ = true;
 }
 

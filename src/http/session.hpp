@@ -1,6 +1,7 @@
 #pragma once
-// One connection's HTTP/1.1 conversation without the socket: bytes in, responses out, in
-// request order. The net layer drives it over TCP; sloe::testing::Client drives it in memory.
+// One connection's HTTP/1.1 conversation without the socket: bytes in, answers out, in
+// request order, one exchange at a time. The net layer drives it over TCP;
+// sloe::testing::Client drives it in memory.
 
 #include <cstddef>
 #include <cstdint>
@@ -8,30 +9,38 @@
 #include <span>
 #include <string>
 
+#include "http/exchange.hpp"
+#include "http/output.hpp"
 #include "http/request_parser.hpp"
 #include "http/response.hpp"
+#include "sloe/async/executor.hpp"
 
 namespace sloe::http {
 
-/// What became of a dispatched request.
-enum class Outcome : std::uint8_t {
-  keep_alive,  // answered; the connection stays open
-  close,       // answered; the connection closes after it
-  pending,     // answered later (deferred or coroutine handler): Session::resume() follows
+/// The connection under a Session, as an exchange answered later sees it.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  /// Output arrived outside process() (a late answer, a streamed part), or the session went on
+  /// after an exchange answered later: send it, or close, or read on.
+  virtual void output_ready() = 0;
+  virtual const std::shared_ptr<Executor>& executor() = 0;
 };
 
-/// Answers parsed requests; the engine implements it.
-class Dispatcher {
- public:
-  virtual ~Dispatcher() = default;
-  /// Appends exactly one response for `request` to `out`, now or, when it returns pending,
-  /// later, followed by Session::resume(). A pending request's views stay valid until then.
-  virtual Outcome dispatch(const Request& request, ResponseFraming framing, std::string& out) = 0;
+/// A read buffer a worker lends to its connections in turn. A session keeps it (`data` is
+/// then null) when a request in it is answered later, so that the request's bytes stay where
+/// they are; the worker makes itself a new one.
+struct ReadBuffer {
+  std::unique_ptr<char[]> data;
+  std::size_t capacity = 0;
 };
 
 class Session {
  public:
-  Session(const Limits& limits, Dispatcher& dispatcher);
+  Session(const Limits& limits, RequestHandler& handler, Transport& transport,
+          std::string remote_ip);
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   /// Room for at least `min_free` more bytes of input; write into it, then commit().
   std::span<char> prepare(std::size_t min_free);
@@ -40,31 +49,22 @@ class Session {
   /// Parses and answers every complete request received so far; the answers are appended to
   /// output(), and a `100 Continue` when a request waits for it.
   void process();
-  /// The same for bytes in a buffer the session does not own (the worker's read buffer, shared
-  /// by its connections): complete requests are answered straight from it, and only the part
-  /// of a request that is still incomplete is copied into the session's own buffer.
-  /// Chunked bodies are decoded in place, so the borrowed bytes are written to.
-  void process(std::span<char> borrowed);
+  /// The same for the first `bytes` of a lent buffer: complete requests are answered straight
+  /// from it, and only the part of a request that is still incomplete is copied into the
+  /// session's own buffer. Chunked bodies are decoded in place, so the lent bytes are written
+  /// to.
+  void process(ReadBuffer& lent, std::size_t bytes);
   /// Part of a request waits for more bytes in the session's own buffer.
   bool has_pending_input() const { return start_ != end_; }
-  /// A request is being answered later; no input is read or parsed until resume().
-  bool waiting() const { return waiting_; }
-  /// The late answer was appended to output(): go on with the requests behind it.
-  void resume(bool keep_alive);
+  /// An exchange is open after its handler returned (answered later, or streaming); no input
+  /// is parsed until it ends.
+  bool waiting() const { return exchange_.open(); }
 
-  /// Where the request being answered moved to, if pin() moved it.
-  struct Relocation {
-    const char* from = nullptr;
-    std::size_t size = 0;
-    const char* to = nullptr;
-  };
-  /// Called while a request is being answered that will be answered later: its bytes (and
-  /// those behind it) move out of the borrowed buffer into the session's own, so they stay
-  /// valid after this read. The request's views are made anew; returns how they moved.
-  Relocation pin();
-
-  /// Bytes to send; the transport erases what it wrote.
-  std::string& output() { return output_; }
+  /// Bytes to send; the transport consumes what it sent, then calls output_sent().
+  Output& output() { return output_; }
+  void output_sent();
+  /// The client went away while an exchange was open.
+  void abandon();
   /// The connection ends once output() is flushed: an error, `Connection: close`, shutdown.
   bool closing() const { return closing_; }
   /// From now on every answer says `Connection: close`; an idle session closes at once.
@@ -72,28 +72,46 @@ class Session {
   /// The client took too long: answer 408 and close.
   void time_out();
   /// No byte of a next request has arrived and nothing waits to be sent.
-  bool idle() const { return start_ == end_ && output_.empty() && !waiting_; }
+  bool idle() const { return start_ == end_ && output_.empty() && !waiting(); }
   RequestParser::Phase phase() const { return parser_.phase(); }
+  /// How many requests have been handed to the application: a change starts a new request's
+  /// timing.
+  std::uint64_t requests() const { return requests_; }
 
  private:
-  std::size_t answer(std::span<char> data,
-                     bool borrowed);  // returns the bytes of the requests answered
+  friend class Exchange;
+  // Answers the requests in `data` (the own buffer from start_, or the lent one); returns the
+  // bytes of the requests it answered.
+  std::size_t answer(std::span<char> data);
+  // From the open exchange: keep the lent buffer its request is in.
+  void keep_request_bytes();
+  // From the exchange: it has new output (outside process(), the transport is told).
+  void exchange_output();
+  // The exchange ended after its handler returned: go on with the requests behind it.
+  void exchange_ended();
+  void next_request();
   void release_buffer();
 
   RequestParser parser_;
-  Dispatcher& dispatcher_;
+  RequestHandler& handler_;
+  Transport& transport_;
+  const std::string remote_ip_;
   const std::size_t max_request_bytes_;
   std::unique_ptr<char[]> buffer_;
   std::size_t capacity_ = 0;
   std::size_t start_ = 0;  // first byte of the request being parsed
   std::size_t end_ = 0;    // one past the last byte received
-  std::string output_;
+  Output output_;
+  Exchange exchange_{*this};
   bool closing_ = false;
   bool shutting_down_ = false;
-  bool waiting_ = false;
-  // While answer() works on a borrowed buffer: what is left of it from the current request.
-  std::span<char> borrowed_rest_;
-  bool pinned_ = false;
+  bool serving_ = false;  // inside handler_.serve()
+  // While answer() works on a lent buffer: the buffer and where the current request starts.
+  ReadBuffer* lent_ = nullptr;
+  std::size_t lent_bytes_ = 0;
+  std::size_t lent_request_ = 0;
+  bool kept_lent_ = false;
+  std::uint64_t requests_ = 0;
 };
 
 }  // namespace sloe::http

@@ -4,7 +4,6 @@
 
 #include <chrono>
 
-#include "context/context_state.hpp"
 #include "sloe/context/context.hpp"
 #include "sloe/log_escape.hpp"
 
@@ -28,10 +27,10 @@ void log_access(Context& c) {
 
 Handler logger() {
   return [](Context& c) {
+    // Coroutine, deferred and streamed requests are logged when their answer is final, not
+    // when their chain first returns.
+    c.on_answered(log_access);
     c.next();
-    // A coroutine or deferred request is logged when its answer is ready, not when it first
-    // suspends.
-    detail::ContextAccess::when_answered(c, log_access);
   };
 }
 

@@ -2,7 +2,6 @@
 
 #include <exception>
 
-#include "context/context_state.hpp"
 #include "sloe/context/context.hpp"
 
 namespace sloe {
@@ -12,8 +11,7 @@ Handler recovery() {
     try {
       c.next();
     } catch (...) {
-      // Gin's recovery answers an empty 500.
-      detail::ContextAccess::answer_exception(c, std::current_exception(), "");
+      c.abort_with_exception(std::current_exception());
     }
   };
 }

@@ -1,11 +1,11 @@
 #include "net/connection.hpp"
 
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 
-#include <asio/write.hpp>
+#include <algorithm>
 #include <cerrno>
 
-#include "engine/engine_core.hpp"
 #include "net/server.hpp"
 
 namespace sloe::net {
@@ -15,13 +15,22 @@ constexpr std::size_t kReadChunk = 4096;
 constexpr std::size_t kLingerBytes = 64 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr auto kShutdownLingerTime = std::chrono::milliseconds(100);
+// One sendfile call at a time moves at most this much, so that a large file does not keep the
+// worker from its other connections.
+constexpr std::size_t kMaxSendfileBytes = 1024 * 1024;
+
+std::string peer_address(asio::ip::tcp::socket& socket) {
+  std::error_code ec;
+  asio::ip::tcp::endpoint peer = socket.remote_endpoint(ec);
+  return ec ? std::string() : peer.address().to_string();
+}
 }  // namespace
 
 Connection::Connection(Worker& worker, asio::ip::tcp::socket socket)
-    : worker_(worker), socket_(std::move(socket)), session_(worker.engine().limits(), *this) {
+    : worker_(worker),
+      socket_(std::move(socket)),
+      session_(worker.limits(), worker.handler(), *this, peer_address(socket_)) {
   std::error_code ec;
-  asio::ip::tcp::endpoint peer = socket_.remote_endpoint(ec);
-  if (!ec) remote_ip_ = peer.address().to_string();
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   socket_.non_blocking(true, ec);
 }
@@ -32,30 +41,20 @@ void Connection::start(std::list<std::unique_ptr<Connection>>::iterator self) {
   read();
 }
 
-http::Outcome Connection::dispatch(const http::Request& request, http::ResponseFraming framing,
-                                   std::string& out) {
-  detail::RequestEnv env{.remote_ip = remote_ip_,
-                         .trusted_proxies = &worker_.engine().options().trusted_proxies,
-                         .host = this};
-  // Each request's header phase is timed on its own (see after_input).
-  phase_ = http::RequestParser::Phase::idle;
-  return worker_.engine().handle(request, framing, out, worker_.pool(), env);
-}
-
 const std::shared_ptr<Executor>& Connection::executor() {
   return worker_.executor();
 }
 
-void Connection::resume(bool keep_alive) {
-  waiting_context_ = nullptr;
-  session_.resume(keep_alive);
+void Connection::output_ready() {
   if (closed_) {
-    session_.output().clear();  // the client went away; its late answer has nowhere to go
+    session_.output().clear();  // the client went away; a late answer has nowhere to go
     maybe_retire();
     return;
   }
+  if (sending_) return;  // the send under way picks the new output up
+  if (worker_.shutting_down()) session_.begin_shutdown();
   after_input(Clock::now());
-  if (!writing_) proceed();
+  proceed();
 }
 
 void Connection::read() {
@@ -73,7 +72,7 @@ void Connection::on_readable(const std::error_code& ec) {
     close();
     return;
   }
-  if (writing_) return;  // a timeout answer is being sent; the connection ends after it
+  if (sending_) return;  // reading goes on once the client has taken what it is sent
   if (session_.waiting()) {
     check_hangup();
     return;
@@ -82,8 +81,8 @@ void Connection::on_readable(const std::error_code& ec) {
   if (lingering_) {
     // The answer is out; the client's remaining bytes are read and dropped so that closing
     // does not reset the connection before the client has read the answer.
-    std::span<char> sink = worker_.read_buffer();
-    lingered_ += socket_.read_some(asio::buffer(sink.data(), sink.size()), read_ec);
+    http::ReadBuffer& sink = worker_.read_buffer();
+    lingered_ += socket_.read_some(asio::buffer(sink.data.get(), sink.capacity), read_ec);
     if (read_ec != asio::error::would_block && (read_ec || lingered_ > kLingerBytes)) {
       close();
     } else {
@@ -100,9 +99,10 @@ void Connection::on_readable(const std::error_code& ec) {
       session_.process();
     }
   } else {
-    std::span<char> buffer = worker_.read_buffer();
-    std::size_t bytes = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), read_ec);
-    if (!read_ec) session_.process(buffer.first(bytes));
+    http::ReadBuffer& buffer = worker_.read_buffer();
+    std::size_t bytes =
+        socket_.read_some(asio::buffer(buffer.data.get(), buffer.capacity), read_ec);
+    if (!read_ec) session_.process(buffer, bytes);
   }
   if (read_ec == asio::error::would_block) {
     read();
@@ -118,10 +118,10 @@ void Connection::on_readable(const std::error_code& ec) {
 
 void Connection::proceed() {
   if (!session_.output().empty()) {
-    write();
+    send();
   } else if (session_.waiting()) {
-    // A handler answers later and resume() carries on. Nothing is read meanwhile (the
-    // request's bytes must stay where they are), but a hang-up is noticed.
+    // A handler answers later or streams, and output_ready() carries on. Nothing is read
+    // meanwhile (the request's bytes must stay where they are), but a hang-up is noticed.
     if (!reading_) read();
   } else if (session_.closing()) {
     close();
@@ -130,27 +130,50 @@ void Connection::proceed() {
   }
 }
 
-void Connection::write() {
-  writing_ = true;
-  deadline_ = Clock::now() + worker_.engine().options().write_timeout;
-  in_flight_.swap(session_.output());
-  asio::async_write(socket_, asio::buffer(in_flight_),
-                    [this](const std::error_code& ec, std::size_t) {
-                      writing_ = false;
-                      on_written(ec);
-                    });
-}
-
-void Connection::on_written(const std::error_code& ec) {
-  if (closed_ || ec) {
+void Connection::send() {
+  if (sending_ || closed_) return;
+  sending_ = true;
+  http::Output& output = session_.output();
+  const int fd = socket_.native_handle();
+  while (!output.empty()) {
+    http::Output::Front front = output.front();
+    ssize_t sent;
+    if (front.file != nullptr) {
+      off_t offset = front.file->offset;
+      sent = ::sendfile(fd, front.file->file->fd(), &offset,
+                        std::min(front.file->length, kMaxSendfileBytes));
+      if (sent == 0) errno = EIO;  // the file shrank: the promised length cannot be sent
+    } else {
+      sent = ::send(fd, front.bytes.data(), front.bytes.size(), MSG_NOSIGNAL);
+    }
+    if (sent > 0) {
+      output.consume(static_cast<std::size_t>(sent));
+      continue;
+    }
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      deadline_ = Clock::now() + worker_.options().write_timeout;
+      socket_.async_wait(asio::socket_base::wait_write, [this](const std::error_code& ec) {
+        sending_ = false;
+        if (closed_ || ec) {
+          close();
+        } else {
+          send();
+        }
+      });
+      session_.output_sent();  // what was sent may have made room for a streamed answer
+      return;
+    }
+    sending_ = false;
     close();
     return;
   }
-  in_flight_.clear();
-  if (!session_.output().empty()) {  // a late answer arrived while writing
-    write();
-    return;
-  }
+  sending_ = false;
+  session_.output_sent();
+  on_sent();
+}
+
+void Connection::on_sent() {
   if (worker_.shutting_down()) session_.begin_shutdown();
   if (session_.closing() && !session_.waiting()) {
     std::error_code ignored;
@@ -165,7 +188,12 @@ void Connection::on_written(const std::error_code& ec) {
 }
 
 void Connection::after_input(Clock::time_point now) {
-  const EngineOptions& options = worker_.engine().options();
+  const ServerOptions& options = worker_.options();
+  if (session_.requests() != requests_seen_) {
+    // Each request's header phase is timed on its own, also on a pipelined stream.
+    requests_seen_ = session_.requests();
+    phase_ = http::RequestParser::Phase::idle;
+  }
   if (session_.idle()) {
     phase_ = http::RequestParser::Phase::idle;
     deadline_ = now + options.idle_timeout;
@@ -183,31 +211,31 @@ void Connection::after_input(Clock::time_point now) {
 void Connection::check_hangup() {
   char byte;
   ssize_t peeked = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK);
-  if (peeked > 0) return;  // the next pipelined request: read after resume()
+  if (peeked > 0) return;  // the next pipelined request: read once the exchange ends
   if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
     read();
     return;
   }
-  // The client went away: work for it can stop. Its late answer is dropped in resume().
-  if (waiting_context_ != nullptr) waiting_context_->scope().cancel();
-  close();
+  close();  // the client went away: the open exchange is abandoned
 }
 
 void Connection::check_deadline(Clock::time_point now) {
-  // A request answered later has its own deadline (EngineOptions::request_timeout).
-  if (closed_ || now < deadline_ || session_.waiting()) return;
-  if (!writing_ && !lingering_ && phase_ != http::RequestParser::Phase::idle) {
+  if (closed_ || now < deadline_) return;
+  // A request answered later has its own deadline (the application's); a streamed answer the
+  // client does not read is cut off at the write timeout.
+  if (session_.waiting() && !sending_) return;
+  if (!sending_ && !lingering_ && phase_ != http::RequestParser::Phase::idle) {
     session_.time_out();
-    write();
+    send();
     return;
   }
-  close(writing_);
+  close(sending_);
 }
 
 void Connection::begin_shutdown() {
   if (lingering_) deadline_ = std::min(deadline_, Clock::now() + kShutdownLingerTime);
   session_.begin_shutdown();
-  if (session_.closing() && !writing_) close();
+  if (session_.closing() && !sending_) close();
 }
 
 void Connection::close(bool forced) {
@@ -216,14 +244,16 @@ void Connection::close(bool forced) {
     forced_ = forced;
     std::error_code ignored;
     socket_.close(ignored);
+    if (session_.waiting()) session_.abandon();
   }
   maybe_retire();
 }
 
 void Connection::maybe_retire() {
-  // A request answered later still refers to this connection: wait for its answer.
-  if (closed_ && !reading_ && !writing_ && !session_.waiting()) {
-    worker_.retire(this, forced_);  // destroys *this
+  // An open exchange still refers to this connection: wait for the application to end it.
+  if (closed_ && !reading_ && !sending_ && !session_.waiting() && !retiring_) {
+    retiring_ = true;
+    worker_.retire(this, forced_);
   }
 }
 

@@ -7,7 +7,6 @@
 #include <asio/socket_base.hpp>
 #include <asio/steady_timer.hpp>
 
-#include "engine/engine_core.hpp"
 #include "net/connection.hpp"
 
 namespace sloe::net {
@@ -36,7 +35,8 @@ void WorkerExecutor::stop() {
   io_ = nullptr;
 }
 
-Worker::Worker(detail::EngineCore& engine) : engine_(engine) {}
+Worker::Worker(http::Application& application, const ServerOptions& options)
+    : application_(application), options_(options), handler_(application.make_request_handler()) {}
 
 Worker::~Worker() {
   if (thread_.joinable()) stop_and_join();
@@ -103,7 +103,8 @@ void Worker::sweep() {
 void Worker::retire(Connection* connection, bool forced) {
   (forced ? closed_forced_ : closed_cleanly_).fetch_add(1);
   open_.fetch_sub(1, std::memory_order_relaxed);
-  connections_.erase(connection->position());
+  // Destroyed from the event loop, never inside one of its own calls.
+  asio::post(io_, [this, position = connection->position()] { connections_.erase(position); });
 }
 
 void Worker::begin_shutdown() {
@@ -143,19 +144,20 @@ void Worker::stop_and_join() {
   if (thread_.joinable()) thread_.join();
 }
 
-Server::Server(detail::EngineCore& engine) : engine_(engine) {}
+Server::Server(http::Application& application, ServerOptions options)
+    : application_(application), options_(options) {}
 
 Server::~Server() {
   if (!stopped_) stop(std::chrono::milliseconds(0), [] {});
 }
 
 void Server::start(const std::string& host, std::uint16_t port) {
-  std::size_t threads = engine_.options().threads;
+  std::size_t threads = options_.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   asio::ip::address address = asio::ip::make_address(host);
   port_ = port;
   for (std::size_t i = 0; i < threads; ++i) {
-    auto worker = std::make_unique<Worker>(engine_);
+    auto worker = std::make_unique<Worker>(application_, options_);
     worker->listen(asio::ip::tcp::endpoint(address, port_));
     if (i == 0) port_ = worker->local_port();
     workers_.push_back(std::move(worker));
@@ -165,8 +167,7 @@ void Server::start(const std::string& host, std::uint16_t port) {
                address.is_v6() ? "[" + host + "]" : host, port_, threads, threads == 1 ? "" : "s");
 }
 
-ShutdownReport Server::stop(std::chrono::milliseconds grace,
-                            const std::function<void()>& grace_over) {
+StopReport Server::stop(std::chrono::milliseconds grace, const std::function<void()>& grace_over) {
   stopped_ = true;
   auto started = std::chrono::steady_clock::now();
   // The report counts what this shutdown closed, not earlier closes (idle or write timeouts).
@@ -193,7 +194,7 @@ ShutdownReport Server::stop(std::chrono::milliseconds grace,
     wait_until_closed(std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
   }
   for (auto& worker : workers_) worker->force_close();
-  ShutdownReport report;
+  StopReport report;
   for (auto& worker : workers_) {
     worker->stop_and_join();
     report.connections_closed += worker->closed_cleanly();
@@ -201,8 +202,6 @@ ShutdownReport Server::stop(std::chrono::milliseconds grace,
   }
   report.connections_closed -= clean_before;
   report.connections_forced -= forced_before;
-  report.took = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - started);
   return report;
 }
 

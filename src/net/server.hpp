@@ -19,15 +19,26 @@
 #include <thread>
 #include <vector>
 
-#include "context/context_state.hpp"
+#include "http/exchange.hpp"
+#include "http/session.hpp"
 #include "sloe/async/executor.hpp"
-#include "sloe/engine.hpp"
-
-namespace sloe::detail {
-class EngineCore;
-}
 
 namespace sloe::net {
+
+/// What the transports need to know of the application's configuration.
+struct ServerOptions {
+  std::size_t threads = 0;  // 0: one per core
+  std::chrono::milliseconds header_timeout{0};
+  std::chrono::milliseconds body_timeout{0};
+  std::chrono::milliseconds idle_timeout{0};
+  std::chrono::milliseconds write_timeout{0};
+};
+
+/// What a stop closed.
+struct StopReport {
+  std::size_t connections_closed = 0;
+  std::size_t connections_forced = 0;
+};
 
 class Connection;
 
@@ -48,7 +59,7 @@ class WorkerExecutor final : public Executor {
 /// except the atomics.
 class Worker {
  public:
-  explicit Worker(detail::EngineCore& engine);
+  Worker(http::Application& application, const ServerOptions& options);
   ~Worker();
 
   void listen(const asio::ip::tcp::endpoint& endpoint);
@@ -64,12 +75,17 @@ class Worker {
   std::size_t closed_cleanly() const { return closed_cleanly_.load(); }
   std::size_t closed_forced() const { return closed_forced_.load(); }
 
-  detail::EngineCore& engine() { return engine_; }
-  detail::ContextPool& pool() { return pool_; }
+  const ServerOptions& options() const { return options_; }
+  const http::Limits& limits() const { return application_.limits(); }
+  http::RequestHandler& handler() { return *handler_; }
   const std::shared_ptr<Executor>& executor() { return executor_; }
   /// Where this worker's connections read: requests are answered straight from it, so only a
-  /// connection with half a request keeps bytes of its own.
-  std::span<char> read_buffer() { return {read_buffer_.get(), kReadBufferSize}; }
+  /// connection with half a request, or with a request answered later, keeps bytes of its own.
+  http::ReadBuffer& read_buffer() {
+    if (!read_buffer_.data)
+      read_buffer_.data = std::make_unique_for_overwrite<char[]>(kReadBufferSize);
+    return read_buffer_;
+  }
   asio::io_context& io() { return io_; }
   bool shutting_down() const { return shutting_down_; }
   /// A connection finished: the worker destroys it.
@@ -79,15 +95,16 @@ class Worker {
   void accept();
   void sweep();
 
-  detail::EngineCore& engine_;
+  http::Application& application_;
+  const ServerOptions& options_;
+  std::unique_ptr<http::RequestHandler> handler_;  // this thread's Contexts
   asio::io_context io_{1};
   std::shared_ptr<Executor> executor_ = std::make_shared<WorkerExecutor>(io_);
   asio::ip::tcp::acceptor acceptor_{io_};
   asio::steady_timer sweep_timer_{io_};
   asio::steady_timer accept_retry_{io_};
   static constexpr std::size_t kReadBufferSize = 64 * 1024;
-  std::unique_ptr<char[]> read_buffer_ = std::make_unique_for_overwrite<char[]>(kReadBufferSize);
-  detail::ContextPool pool_;
+  http::ReadBuffer read_buffer_{nullptr, kReadBufferSize};
   std::list<std::unique_ptr<Connection>> connections_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;
@@ -99,7 +116,7 @@ class Worker {
 
 class Server {
  public:
-  explicit Server(detail::EngineCore& engine);
+  Server(http::Application& application, ServerOptions options);
   ~Server();
 
   /// Binds every worker's acceptor and starts the threads. Throws std::system_error when the
@@ -108,10 +125,11 @@ class Server {
   std::uint16_t port() const { return port_; }
   /// Graceful stop; when connections are still busy after `grace`, `grace_over` runs (the
   /// engine cancels its scopes so that waiting handlers can finish) and they get a moment more.
-  ShutdownReport stop(std::chrono::milliseconds grace, const std::function<void()>& grace_over);
+  StopReport stop(std::chrono::milliseconds grace, const std::function<void()>& grace_over);
 
  private:
-  detail::EngineCore& engine_;
+  http::Application& application_;
+  const ServerOptions options_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::uint16_t port_ = 0;
   bool stopped_ = false;

@@ -136,36 +136,40 @@ class ClientExecutor final : public Executor {
   std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> timed_;
 };
 
-struct Client::Impl final : http::Dispatcher, detail::PendingHost {
+struct Client::Impl final : http::RequestHandler, http::Transport {
   Impl(detail::EngineCore& engine, std::string remote_ip)
-      : engine(engine), remote_ip(std::move(remote_ip)) {}
+      : engine(engine), remote_ip(std::move(remote_ip)), handler(engine) {}
 
-  http::Outcome dispatch(const http::Request& request, http::ResponseFraming framing,
-                         std::string& out) override {
-    head_flags.push_back(framing.head_request);
-    detail::RequestEnv env{
-        .remote_ip = remote_ip, .trusted_proxies = &engine.options().trusted_proxies, .host = this};
-    return engine.handle(request, framing, out, pool, env);
+  void serve(http::Exchange& exchange) override {
+    head_flags.push_back(exchange.request().method_id == http::kMethodHead);
+    handler.serve(exchange);
   }
-  void resume(bool keep_alive) override { session->resume(keep_alive); }
-  http::Session::Relocation pin(Context&) override { return session->pin(); }
+  // The client reads everything at once: output is "sent" as soon as it is there, so streamed
+  // answers are paced as by a fast reader.
+  void output_ready() override { receive(); }
   const std::shared_ptr<Executor>& executor() override { return executor_; }
+
+  void receive() {
+    session->output().drain_into(received);
+    session->output_sent();
+  }
 
   void wait_for_late_answers() {
     auto& loop = static_cast<ClientExecutor&>(*executor_);
     if (!loop.run_until([this] { return !session->waiting(); }, std::chrono::seconds(30))) {
       throw std::runtime_error(
-          "sloe::testing::Client: a request answered later (defer/coroutine) got no answer "
-          "within 30 s");
+          "sloe::testing::Client: a request answered later (defer/coroutine/stream) got no "
+          "answer within 30 s");
     }
   }
 
   detail::EngineCore& engine;
   std::string remote_ip;
-  detail::ContextPool pool;
+  detail::EngineRequestHandler handler;
   std::deque<bool> head_flags;
   std::shared_ptr<Executor> executor_ = std::make_shared<ClientExecutor>();
   http::Session* session = nullptr;
+  std::string received;
 };
 
 Client::Client(Engine& app, std::string remote_ip)
@@ -177,22 +181,24 @@ Client::~Client() {
   // A coroutine handler that outlived its request (answered 503 at request_timeout) still holds
   // a Context of this client's pool: let it run to its end here, on the thread it runs on,
   // before the pool goes away.
-  if (impl_->pool.held() == 0) return;
+  auto held = [this] { return impl_->handler.contexts().pool.held(); };
+  if (held() == 0) return;
   std::shared_ptr<Executor> outer = detail::this_thread_executor();
   detail::set_this_thread_executor(impl_->executor());
   auto& loop = static_cast<ClientExecutor&>(*impl_->executor());
-  if (!loop.run_until([this] { return impl_->pool.held() == 0; }, std::chrono::seconds(10))) {
+  if (!loop.run_until([&] { return held() == 0; }, std::chrono::seconds(10))) {
     spdlog::error(
         "sloe::testing::Client: {} coroutine handler(s) still running 10 s after their request "
         "timed out; they must not resume after the Client is destroyed",
-        impl_->pool.held());
+        held());
   }
   detail::set_this_thread_executor(std::move(outer));
 }
 
 Exchange Client::raw(std::string_view bytes) {
   impl_->head_flags.clear();
-  http::Session session(impl_->engine.limits(), *impl_);
+  impl_->received.clear();
+  http::Session session(impl_->engine.limits(), *impl_, *impl_, impl_->remote_ip);
   impl_->session = &session;
   std::shared_ptr<Executor> outer = detail::this_thread_executor();
   detail::set_this_thread_executor(impl_->executor());
@@ -210,11 +216,14 @@ Exchange Client::raw(std::string_view bytes) {
     bytes.remove_prefix(n);
     session.commit(n);
     session.process();
+    impl_->receive();
   }
   if (session.waiting()) impl_->wait_for_late_answers();
+  impl_->receive();
   exchange.closed = session.closing();
+  impl_->session = nullptr;
   ResponseReader reader(std::move(impl_->head_flags));
-  exchange.responses = reader.read(session.output());
+  exchange.responses = reader.read(impl_->received);
   return exchange;
 }
 

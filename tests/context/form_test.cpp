@@ -296,11 +296,11 @@ TEST(Binding, BadRequestIsA400EverywhereAndOtherExceptionsKeepTheRequestId) {
 
   auto crash = client.get("/crash", {{"X-Request-ID", "trace-me-42"}});
   EXPECT_EQ(crash.status, 500);
-  EXPECT_EQ(crash.body, "500 internal server error");
+  EXPECT_EQ(crash.body, "internal server error");
   EXPECT_EQ(crash.header("X-Request-ID"), "trace-me-42");
   auto recovered_crash = client.get("/recovered/crash");
   EXPECT_EQ(recovered_crash.status, 500);
-  EXPECT_EQ(recovered_crash.body, "");
+  EXPECT_EQ(recovered_crash.body, crash.body) << "recovery() answers as the engine does";
 
   const std::string text = log.text();
   EXPECT_NE(text.find("disk on fire"), std::string::npos) << text;

@@ -121,7 +121,8 @@ TEST(Recovery, ExceptionBecomes500AndALogLineAndServingGoesOn) {
   Client client(app);
   auto r = client.get("/boom");
   EXPECT_EQ(r.status, 500);
-  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(r.body, "internal server error");
+  EXPECT_EQ(r.header("Content-Type"), "text/plain; charset=utf-8");
   EXPECT_EQ(r.header("X-Partial"), "");
   EXPECT_EQ(client.get("/weird").status, 500);
   EXPECT_EQ(client.get("/ok").body, "ok");

@@ -25,8 +25,11 @@
 #include <any>
 #include <atomic>
 #include <chrono>
+#include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -58,6 +61,29 @@ class ContextPool;
 /// An error collected with `c.error(...)`, like Gin's `c.Errors`.
 struct Error {
   std::string message;
+};
+
+/// The optional fields of a Server-Sent Event (Context::sse_event).
+struct SseOptions {
+  std::string_view id;  // the client sends it back in Last-Event-ID when it reconnects
+  std::chrono::milliseconds retry{0};  // how long the client waits before reconnecting; 0: unset
+};
+
+class Context;
+
+/// What `c.flush()` returns: awaited in a coroutine handler, it waits until the connection has
+/// taken the output (its unsent bytes are under a bound) and says whether the client is still
+/// there. Not awaited, the flush has happened all the same.
+class Flush {
+ public:
+  bool await_ready() const;
+  void await_suspend(std::coroutine_handle<> waiting) const;
+  bool await_resume() const;
+
+ private:
+  friend class Context;
+  explicit Flush(Context& c) : context_(&c) {}
+  Context* context_;
 };
 
 class Context {
@@ -219,10 +245,59 @@ class Context {
   void data(int code, std::string_view content_type, std::string_view bytes);
   /// Redirects to `location`; `code` must be 3xx or 201 (otherwise std::invalid_argument).
   void redirect(int code, std::string_view location);
-  /// The response body written so far.
+  /// The response body written so far (what is still to be sent, once streaming).
   std::string_view response_body() const;
   /// A response header set so far; empty when absent.
   std::string_view response_header(std::string_view name) const;
+  /// The body's size in bytes: written so far, or sent once the answer is final (Gin's
+  /// `c.Writer.Size()`); for HEAD, what a GET would have sent.
+  std::size_t response_size() const;
+
+  // ---- answers written over time ------------------------------------------------------------
+  // A streamed answer sends its status and headers at the first flush and its body in chunks
+  // (to an HTTP/1.0 client: until the connection closes). Once it started, the status and
+  // headers are sent and cannot change.
+
+  /// Appends `bytes` to the body (Gin's `c.Writer.Write`); they leave at the next flush() or
+  /// when the request ends.
+  void write(std::string_view bytes);
+  /// Sends what is written so far now, starting a streamed answer if none started. In a
+  /// coroutine handler, `co_await c.flush()` also waits until the connection has taken the
+  /// output, so a slow reader slows the handler instead of growing the server's memory; it
+  /// returns false once the client has gone:
+  ///
+  ///   for (int n = 1; n <= 10; ++n) {
+  ///     c.write(fmt::format("part {}\n", n));
+  ///     if (!co_await c.flush()) co_return;  // the client has gone
+  ///     co_await sloe::sleep_for(c.scope(), 100ms);
+  ///   }
+  Flush flush();
+  /// Streams the body (Gin's `c.Stream`): `step` writes a part (write(), sse_event()) and
+  /// returns false to end the answer. Each part is flushed; the next step runs on the worker
+  /// thread once the connection has taken the output, so steps never block and a slow reader
+  /// holds back the steps instead of growing the server's memory. The stream also ends when
+  /// the client goes away or the request's scope is cancelled (request_timeout, shutdown). The
+  /// request stays open after the handler returns, as with defer(). A step that throws
+  /// breaks the answer off: the client sees it incomplete. For steps that wait (a timer, a
+  /// queue), use a coroutine handler with `co_await c.flush()` instead.
+  void stream(std::function<bool(Context&)> step);
+  /// Writes one Server-Sent Event and flushes it; the first one makes the answer
+  /// `text/event-stream` with `Cache-Control: no-cache` (Gin's `c.SSEvent`). `data` may span
+  /// lines (each becomes a `data:` field). Throws std::invalid_argument for an event name or
+  /// id with a line break, which would let the data end the event early. Awaitable like
+  /// flush(): `if (!co_await c.sse_event("tick", n)) co_return;`.
+  Flush sse_event(std::string_view event, std::string_view data, const SseOptions& options = {});
+
+  /// Runs `fn` once the answer is final, for plain, coroutine, deferred and streamed handlers
+  /// alike: the status, headers and response_size() are the ones sent, and the Context is
+  /// still valid. Hooks run in the order they were added; one that throws is logged. This is
+  /// how middleware sees the end of a request that is answered after its chain returned:
+  ///
+  ///   app.use([](sloe::Context& c) {
+  ///     c.on_answered([](sloe::Context& c) { count(c.full_path(), c.response_status()); });
+  ///     c.next();
+  ///   });
+  void on_answered(std::function<void(Context&)> fn);
 
   // ---- the handler chain ------------------------------------------------------------------
 
@@ -236,6 +311,14 @@ class Context {
   void abort_with_status_json(int code, JsonFields fields);
   void abort_with_status_json(int code, const sloe::json& value);
   bool is_aborted() const;
+
+  /// Stops the chain and answers as sloe answers an exception a handler lets escape:
+  /// sloe::BadRequest answers 400 with its message; anything else answers 500
+  /// "internal server error" (text/plain) and logs an error line naming the request. What the
+  /// handler wrote is dropped; X-Request-ID stays. For middleware such as recovery():
+  ///
+  ///   try { c.next(); } catch (...) { c.abort_with_exception(std::current_exception()); }
+  void abort_with_exception(std::exception_ptr error);
 
   /// Collects an error for middleware to report (Gin's `c.Error`).
   const Error& error(std::string message);
@@ -255,6 +338,7 @@ class Context {
  private:
   friend class detail::ContextPool;
   friend struct detail::ContextAccess;
+  friend class Flush;
   Context();
 
   void check() const;

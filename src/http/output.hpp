@@ -1,0 +1,69 @@
+#pragma once
+// What a connection has to send, in order: bytes, and ranges of files that the transport sends
+// without copying them (sendfile on plain TCP).
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace sloe::http {
+
+/// An open file, closed when the last answer that sends it is done with it.
+class FileHandle {
+ public:
+  explicit FileHandle(int fd) : fd_(fd) {}
+  FileHandle(const FileHandle&) = delete;
+  FileHandle& operator=(const FileHandle&) = delete;
+  ~FileHandle();
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+struct FileRange {
+  std::shared_ptr<const FileHandle> file;
+  off_t offset = 0;
+  std::size_t length = 0;
+};
+
+class Output {
+ public:
+  /// Where serializers append; a file queued later goes after these bytes.
+  std::string& bytes() { return tail_; }
+  void append_file(FileRange range);
+
+  bool empty() const { return queued_.empty() && tail_.size() == tail_sent_; }
+  /// Bytes not yet sent, files included: what back-pressure bounds.
+  std::size_t size() const { return queued_bytes_ + tail_.size() - tail_sent_; }
+  void clear();
+
+  /// The transport's side: the next piece to send is either bytes or a file range.
+  struct Front {
+    std::string_view bytes;
+    const FileRange* file = nullptr;  // set when the front is a file: send `file`, not bytes
+  };
+  Front front() const;
+  /// `n` bytes of the front piece were sent.
+  void consume(std::size_t n);
+  /// Sends everything into `out`, reading the files (transports in memory: tests, fuzzing).
+  void drain_into(std::string& out);
+
+ private:
+  struct Piece {
+    std::string bytes;
+    FileRange file;  // used when file.file is set
+    std::size_t sent = 0;
+  };
+
+  std::deque<Piece> queued_;  // before tail_: bytes that preceded a file, and the files
+  std::size_t queued_bytes_ = 0;
+  std::string tail_;
+  std::size_t tail_sent_ = 0;
+};
+
+}  // namespace sloe::http
