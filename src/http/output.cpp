@@ -4,10 +4,6 @@
 
 namespace sloe::http {
 
-FileHandle::~FileHandle() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 void Output::append_file(FileRange range) {
   if (range.length == 0) return;
   if (tail_.size() > tail_sent_) {
@@ -66,7 +62,7 @@ void Output::drain_into(std::string& out) {
     const std::size_t had = out.size();
     out.resize(had + piece.file->length);
     const ssize_t got =
-        ::pread(piece.file->file->fd(), out.data() + had, piece.file->length, piece.file->offset);
+        ::pread(piece.file->file->get(), out.data() + had, piece.file->length, piece.file->offset);
     if (got <= 0) {
       out.resize(had);  // the file shrank: what it promised cannot be read
       clear();

@@ -10,23 +10,13 @@
 #include <string>
 #include <string_view>
 
+#include "http/file_descriptor.hpp"
+
 namespace sloe::http {
 
-/// An open file, closed when the last answer that sends it is done with it.
-class FileHandle {
- public:
-  explicit FileHandle(int fd) : fd_(fd) {}
-  FileHandle(const FileHandle&) = delete;
-  FileHandle& operator=(const FileHandle&) = delete;
-  ~FileHandle();
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
-
+/// Part of an open file, which is closed when the last answer that sends it is done with it.
 struct FileRange {
-  std::shared_ptr<const FileHandle> file;
+  std::shared_ptr<const FileDescriptor> file;
   off_t offset = 0;
   std::size_t length = 0;
 };

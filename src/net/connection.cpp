@@ -140,7 +140,7 @@ void Connection::send() {
     ssize_t sent;
     if (front.file != nullptr) {
       off_t offset = front.file->offset;
-      sent = ::sendfile(fd, front.file->file->fd(), &offset,
+      sent = ::sendfile(fd, front.file->file->get(), &offset,
                         std::min(front.file->length, kMaxSendfileBytes));
       if (sent == 0) errno = EIO;  // the file shrank: the promised length cannot be sent
     } else {
