@@ -16,6 +16,7 @@
 #include "http/request_parser.hpp"
 #include "http/response.hpp"
 #include "http/session.hpp"
+#include "router/route_registry.hpp"
 #include "router/tree.hpp"
 #include "sloe/engine.hpp"
 
@@ -37,13 +38,13 @@ struct Route {
   HandlersChain handlers;
 };
 
-class EngineCore final : public Finisher {
+class EngineCore final : public Finisher, public RouteRegistry {
  public:
   explicit EngineCore(EngineOptions options);
   ~EngineCore();
 
-  void add_route(std::string_view method, std::string path, HandlersChain handlers);
-  void set_global_middleware(HandlersChain handlers);
+  void add_route(std::string_view method, std::string path, HandlersChain handlers) override;
+  void set_global_middleware(HandlersChain handlers) override;
   void set_no_route(HandlersChain handlers);
   void set_no_method(HandlersChain handlers);
   /// Ends registration: from now on the tables are read by many threads at once.
