@@ -16,6 +16,11 @@
 
 namespace sloe {
 
+namespace detail {
+class EngineCore;
+struct EngineAccess;
+}  // namespace detail
+
 /// A registered route, as `routes()` lists it.
 struct RouteInfo {
   std::string method;
@@ -109,7 +114,7 @@ class Engine : public RouterGroup {
   void set_no_route(HandlersChain handlers);
   void set_no_method(HandlersChain handlers);
 
-  std::unique_ptr<detail::EngineCore> core_owner_;
+  std::unique_ptr<detail::EngineCore> core_;
 };
 
 }  // namespace sloe

@@ -13,7 +13,6 @@
 #include "http/field_syntax.hpp"
 #include "http/url.hpp"
 #include "net/server.hpp"
-#include "router/path.hpp"
 #include "sloe/context/context.hpp"
 #include "sloe/middleware/logger.hpp"
 #include "sloe/middleware/recovery.hpp"
@@ -296,38 +295,6 @@ ShutdownReport EngineCore::shutdown(std::chrono::milliseconds grace) {
 
 }  // namespace detail
 
-// ---- RouterGroup --------------------------------------------------------------------------
-
-RouterGroup RouterGroup::make_group(std::string_view relative_path,
-                                    HandlersChain middleware) const {
-  HandlersChain handlers = handlers_;
-  handlers.insert(handlers.end(), std::make_move_iterator(middleware.begin()),
-                  std::make_move_iterator(middleware.end()));
-  return RouterGroup(core_, router::join_paths(base_path_, relative_path), std::move(handlers),
-                     false);
-}
-
-void RouterGroup::add_middleware(HandlersChain middleware) {
-  handlers_.insert(handlers_.end(), std::make_move_iterator(middleware.begin()),
-                   std::make_move_iterator(middleware.end()));
-  if (root_) core_->set_global_middleware(handlers_);
-}
-
-void RouterGroup::add_route(std::string_view method, std::string_view relative_path,
-                            HandlersChain handlers) {
-  HandlersChain combined = handlers_;
-  combined.insert(combined.end(), std::make_move_iterator(handlers.begin()),
-                  std::make_move_iterator(handlers.end()));
-  core_->add_route(method, router::join_paths(base_path_, relative_path), std::move(combined));
-}
-
-void RouterGroup::add_any(std::string_view relative_path, HandlersChain handlers) {
-  for (std::string_view method :
-       {"GET", "POST", "PUT", "PATCH", "HEAD", "OPTIONS", "DELETE", "CONNECT", "TRACE"}) {
-    add_route(method, relative_path, handlers);
-  }
-}
-
 // ---- Engine -------------------------------------------------------------------------------
 
 namespace {
@@ -339,7 +306,7 @@ std::unique_ptr<detail::EngineCore> make_core(EngineOptions options) {
 Engine::Engine(EngineOptions options) : Engine(make_core(std::move(options))) {}
 
 Engine::Engine(std::unique_ptr<detail::EngineCore> core)
-    : RouterGroup(core.get(), "/", {}, true), core_owner_(std::move(core)) {}
+    : RouterGroup(core.get(), "/", {}, true), core_(std::move(core)) {}
 
 Engine Engine::with_defaults(EngineOptions options) {
   Engine engine(std::move(options));

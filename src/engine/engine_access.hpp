@@ -8,7 +8,7 @@
 namespace sloe::detail {
 
 struct EngineAccess {
-  static EngineCore& core(Engine& app) { return *app.core_owner_; }
+  static EngineCore& core(Engine& app) { return *app.core_; }
 };
 
 }  // namespace sloe::detail

@@ -16,6 +16,7 @@
 #include "http/request.hpp"
 #include "http/request_parser.hpp"
 #include "http/response.hpp"
+#include "router/route_registry.hpp"
 #include "router/tree.hpp"
 #include "sloe/engine.hpp"
 
@@ -51,13 +52,13 @@ class EngineRequestHandler final : public http::RequestHandler {
   ThreadContexts contexts_;
 };
 
-class EngineCore final : public http::Application {
+class EngineCore final : public http::Application, public RouteRegistry {
  public:
   explicit EngineCore(EngineOptions options);
   ~EngineCore();
 
-  void add_route(std::string_view method, std::string path, HandlersChain handlers);
-  void set_global_middleware(HandlersChain handlers);
+  void add_route(std::string_view method, std::string path, HandlersChain handlers) override;
+  void set_global_middleware(HandlersChain handlers) override;
   void set_no_route(HandlersChain handlers);
   void set_no_method(HandlersChain handlers);
   /// Ends registration: from now on the tables are read by many threads at once.

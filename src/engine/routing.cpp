@@ -13,7 +13,6 @@
 #include <string>
 
 #include "engine/engine_core.hpp"
-#include "http/field_syntax.hpp"
 #include "http/url.hpp"
 #include "router/path.hpp"
 
@@ -23,124 +22,6 @@ namespace {
 
 constexpr std::string_view kNotFoundBody = "404 page not found";
 constexpr std::string_view kMethodNotAllowedBody = "405 method not allowed";
-constexpr char kUpperHex[] = "0123456789ABCDEF";
-
-// Go's net/url shouldEscape(c, encodePath).
-bool should_escape_in_path(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return false;
-  switch (c) {
-    case '-':
-    case '_':
-    case '.':
-    case '~':
-    case '$':
-    case '&':
-    case '+':
-    case ',':
-    case '/':
-    case ':':
-    case ';':
-    case '=':
-    case '@':
-      return false;
-    default:
-      return true;  // '?' and everything else
-  }
-}
-
-// Whether Go would keep a URL.RawPath for this (well-formed) request path: escaping the decoded
-// path with Go's rules does not give the path back ("%2F", "%41", lower-case hex, ...).
-bool has_raw_path(std::string_view raw) {
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    auto c = static_cast<unsigned char>(raw[i]);
-    if (c == '%') {
-      if (i + 2 >= raw.size()) return true;
-      int hi = http::hex_value(raw[i + 1]), lo = http::hex_value(raw[i + 2]);
-      if (hi < 0 || lo < 0) return true;
-      auto decoded = static_cast<unsigned char>(hi * 16 + lo);
-      if (!should_escape_in_path(decoded)) return true;
-      if (raw[i + 1] != kUpperHex[hi] || raw[i + 2] != kUpperHex[lo]) return true;
-      i += 2;
-    } else if (should_escape_in_path(c)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-// Go's validEncoded(s, encodePath): whether URL.EscapedPath may return RawPath as it is.
-bool valid_encoded_path(std::string_view raw) {
-  for (char ch : raw) {
-    switch (ch) {
-      case '!':
-      case '$':
-      case '&':
-      case '\'':
-      case '(':
-      case ')':
-      case '*':
-      case '+':
-      case ',':
-      case ';':
-      case '=':
-      case ':':
-      case '@':
-      case '[':
-      case ']':
-      case '%':
-        break;
-      default:
-        if (should_escape_in_path(static_cast<unsigned char>(ch))) return false;
-    }
-  }
-  return true;
-}
-
-// Go's escape(path, encodePath).
-void append_escaped_path(std::string& out, std::string_view path) {
-  for (char ch : path) {
-    auto c = static_cast<unsigned char>(ch);
-    if (should_escape_in_path(c)) {
-      out.push_back('%');
-      out.push_back(kUpperHex[c >> 4]);
-      out.push_back(kUpperHex[c & 15]);
-    } else {
-      out.push_back(ch);
-    }
-  }
-}
-
-// Go's url.QueryUnescape, which Gin applies to raw-path parameter values: '+' is a space.
-// Returns false (and leaves `out` unspecified) on a malformed escape.
-bool query_unescape(std::string_view value, std::string& out) {
-  out.clear();
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    char c = value[i];
-    if (c == '%') {
-      if (i + 2 >= value.size()) return false;
-      int hi = http::hex_value(value[i + 1]), lo = http::hex_value(value[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(c == '+' ? ' ' : c);
-    }
-  }
-  return true;
-}
-
-// Whether Gin's cleanPath would return `p` unchanged.
-bool is_clean_path(std::string_view p) {
-  if (p.empty() || p.front() != '/') return false;
-  for (std::size_t i = 0; i < p.size(); ++i) {
-    if (p[i] != '/') continue;
-    std::string_view rest = p.substr(i + 1);
-    if (rest.starts_with('/')) return false;
-    std::string_view element = rest.substr(0, rest.find('/'));
-    if (element == "." || element == "..") return false;
-  }
-  return true;
-}
 
 // An X-Forwarded-Prefix sloe puts in front of a redirect: absolute, already clean (a trailing
 // slash allowed), no "//" that would make the Location scheme-relative, no control characters
@@ -151,7 +32,7 @@ bool is_safe_prefix(std::string_view prefix) {
     auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f || c == '\\') return false;
   }
-  return is_clean_path(prefix);
+  return router::is_clean_path(prefix);
 }
 
 // Go's html.EscapeString as net/http's htmlEscape uses it.
@@ -191,11 +72,11 @@ RouteOutcome EngineCore::route(const http::Request& request, ContextState& s) {
   // Gin routes on URL.Path (decoded), or on URL.RawPath with UseRawPath when Go keeps one.
   std::string_view path = s.path;
   bool unescape = false;
-  if (options_.use_raw_path && has_raw_path(request.path)) {
+  if (options_.use_raw_path && http::has_raw_path(request.path)) {
     path = request.path;
     unescape = options_.unescape_path_values;
   }
-  if (options_.remove_extra_slash && !is_clean_path(path)) {
+  if (options_.remove_extra_slash && !router::is_clean_path(path)) {
     std::string& cleaned = s.scratch.next();
     cleaned = router::clean_path(path);
     path = cleaned;
@@ -218,10 +99,12 @@ RouteOutcome EngineCore::route(const http::Request& request, ContextState& s) {
 
   if (match.route != router::kNoRoute) {
     if (unescape) {
+      // Gin unescapes raw-path values with Go's url.QueryUnescape: '+' is a space, and a value
+      // with a malformed escape stays as it was sent.
       for (Param& p : s.params) {
-        if (p.value.find_first_of("%+") == std::string_view::npos) continue;
+        if (!http::needs_decoding(p.value, true)) continue;
         std::string& decoded = s.scratch.next();
-        if (query_unescape(p.value, decoded)) p.value = decoded;
+        if (http::percent_decode(p.value, decoded, true)) p.value = decoded;
       }
     }
     s.chain = &routes_[match.route].handlers;
@@ -314,10 +197,11 @@ void EngineCore::redirect(const http::Request& request, ContextState& s,
   // the path (keeping RawPath only when it still spells the path) and keeps the query;
   // http.Redirect cleans the path, keeping a trailing slash.
   std::string escaped;
-  if (new_path == s.path && valid_encoded_path(request.path) && has_raw_path(request.path)) {
+  if (new_path == s.path && http::valid_encoded_path(request.path) &&
+      http::has_raw_path(request.path)) {
     escaped.assign(request.path);
   } else {
-    append_escaped_path(escaped, new_path);
+    http::escape_path(new_path, escaped);
   }
   std::string location = router::clean_path(escaped);
   if (request.target.size() > request.path.size()) {  // a '?', even with an empty query

@@ -64,6 +64,13 @@ std::size_t Session::answer(std::span<char> data) {
   return done;
 }
 
+void Session::serve(const Request& request) {
+  exchange_.begin(request, {.head_request = false, .keep_alive = true, .http10 = false});
+  serving_ = true;
+  handler_.serve(exchange_);
+  serving_ = false;
+}
+
 void Session::next_request() {
   parser_.next();
   if (!exchange_.keep_alive_) closing_ = true;

@@ -54,6 +54,9 @@ class Session {
   /// session's own buffer. Chunked bodies are decoded in place, so the lent bytes are written
   /// to.
   void process(ReadBuffer& lent, std::size_t bytes);
+  /// Answers a request built elsewhere, not parsed from this session's input: for fuzzing the
+  /// layers above the parser with requests the parser would refuse.
+  void serve(const Request& request);
   /// Part of a request waits for more bytes in the session's own buffer.
   bool has_pending_input() const { return start_ != end_; }
   /// An exchange is open after its handler returned (answered later, or streaming); no input

@@ -48,6 +48,18 @@ std::string clean_path(std::string_view path) {
   return out;
 }
 
+bool is_clean_path(std::string_view path) {
+  if (path.empty() || path.front() != '/') return false;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] != '/') continue;
+    std::string_view rest = path.substr(i + 1);
+    if (rest.starts_with('/')) return false;
+    std::string_view element = rest.substr(0, rest.find('/'));
+    if (element == "." || element == "..") return false;
+  }
+  return true;
+}
+
 std::string join_paths(std::string_view absolute, std::string_view relative) {
   if (relative.empty()) return std::string(absolute);
   // Go's path.Join: the non-empty parts joined by '/', then cleaned; "" cleans to ".".

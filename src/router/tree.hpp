@@ -2,6 +2,8 @@
 // The per-method radix tree that maps a request path to a route id, with Gin 1.8.1's matching
 // rules: static segments, `:param` segments, a trailing `*catchall`, static and param children
 // under one node (with backtracking), and trailing-slash redirect recommendations.
+// Built in tree_builder.cpp, looked up in flat_table.cpp, searched case-insensitively in
+// fixed_path_search.cpp.
 
 #include <atomic>
 #include <cstddef>

@@ -37,6 +37,7 @@
 #include "fuzz_support.hpp"
 #include "http/multipart.hpp"
 #include "http/request.hpp"
+#include "http/session.hpp"
 #include "http/url.hpp"
 
 namespace {
@@ -363,13 +364,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.headers = headers;
   request.body = the_case.body;
 
-  static sloe::detail::ContextPool pool;
+  struct NoTransport final : sloe::http::Transport {
+    void output_ready() override {}
+    const std::shared_ptr<sloe::Executor>& executor() override { return none; }
+    std::shared_ptr<sloe::Executor> none;
+  };
   sloe::Engine& app = engine();
+  static NoTransport transport;
+  static sloe::detail::EngineRequestHandler handler(sloe::detail::EngineAccess::core(app));
+  sloe::http::Session session(sloe::detail::EngineAccess::core(app).limits(), handler, transport,
+                              "192.0.2.1");
   current = &the_case;
+  session.serve(request);
   std::string out;
-  sloe::detail::EngineAccess::core(app).handle(
-      request, {.head_request = false, .keep_alive = true, .http10 = false}, out, pool,
-      {"192.0.2.1", nullptr});
+  session.output().drain_into(out);
   current = nullptr;
   check(the_case.handled, "the handler did not run; answer: " + printable(out));
   check(out.starts_with("HTTP/1.1 204 "), "the handler's answer is not a 204: " + printable(out));

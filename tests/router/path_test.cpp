@@ -69,6 +69,8 @@ TEST(CleanPath, Cases) {
   for (const CleanCase& c : kCleanCases) {
     EXPECT_EQ(clean_path(c.in), c.out) << "in: " << c.in;
     EXPECT_EQ(clean_path(c.out), c.out) << "clean input changed: " << c.out;
+    EXPECT_EQ(is_clean_path(c.in), c.in == c.out) << "in: " << c.in;
+    EXPECT_TRUE(is_clean_path(c.out)) << "out: " << c.out;
   }
 }
 

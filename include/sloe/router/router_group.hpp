@@ -9,8 +9,7 @@
 namespace sloe {
 
 namespace detail {
-class EngineCore;
-struct EngineAccess;
+class RouteRegistry;
 }  // namespace detail
 
 /// A set of routes under one path prefix that share middleware (Gin's `RouterGroup`).
@@ -79,8 +78,9 @@ class RouterGroup {
   const std::string& base_path() const { return base_path_; }
 
  protected:
-  RouterGroup(detail::EngineCore* core, std::string base_path, HandlersChain handlers, bool root)
-      : core_(core),
+  RouterGroup(detail::RouteRegistry* registry, std::string base_path, HandlersChain handlers,
+              bool root)
+      : registry_(registry),
         base_path_(std::move(base_path)),
         handlers_(std::move(handlers)),
         root_(root) {}
@@ -93,14 +93,13 @@ class RouterGroup {
     return result;
   }
 
-  detail::EngineCore* core_;
-
  private:
   RouterGroup make_group(std::string_view relative_path, HandlersChain middleware) const;
   void add_middleware(HandlersChain middleware);
   void add_route(std::string_view method, std::string_view relative_path, HandlersChain handlers);
   void add_any(std::string_view relative_path, HandlersChain handlers);
 
+  detail::RouteRegistry* registry_;  // where the routes go: the engine
   std::string base_path_;
   HandlersChain handlers_;
   bool root_;
