@@ -74,7 +74,11 @@ class ResponseReader {
       throw std::runtime_error(std::string("sloe::testing::Client: unparsable response: ") +
                                llhttp_errno_name(code));
     }
-    llhttp_finish(&parser_);
+    if (llhttp_finish(&parser_) != HPE_OK) {
+      // A streamed answer broken off: the connection ended inside its body.
+      throw std::runtime_error(
+          "sloe::testing::Client: the connection closed in the middle of an answer");
+    }
     return std::move(responses_);
   }
 

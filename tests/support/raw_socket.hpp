@@ -158,6 +158,18 @@ class RawSocket {
     return !eof_;
   }
 
+  /// Reads at most `max` bytes into the buffer, as a slow reader does; 0 on close or timeout.
+  std::size_t read_some(std::size_t max, std::chrono::milliseconds timeout = 2000ms) {
+    pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return 0;
+    const std::size_t had = buffer_.size();
+    buffer_.resize(had + max);
+    ssize_t n = ::recv(fd_, buffer_.data() + had, max, 0);
+    buffer_.resize(had + (n > 0 ? static_cast<std::size_t>(n) : 0));
+    if (n <= 0) eof_ = true;
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
+
   bool eof() const { return eof_; }
   const std::string& buffered() const { return buffer_; }
 
@@ -213,12 +225,33 @@ class RawSocket {
     std::size_t body_length = 0;
     bool bodiless =
         head || (r.status >= 100 && r.status < 200) || r.status == 204 || r.status == 304;
+    if (!bodiless && RawResponse::iequals(r.header("Transfer-Encoding"), "chunked")) {
+      return take_chunked_body(std::move(r), end + 4);
+    }
     if (!bodiless) body_length = std::strtoul(r.header("Content-Length").c_str(), nullptr, 10);
     std::size_t total = end + 4 + body_length;
     if (buffer_.size() < total) return std::nullopt;
     r.body = buffer_.substr(end + 4, body_length);
     buffer_.erase(0, total);
     return r;
+  }
+
+  // The body of a chunked answer that starts at `at`, decoded; nullopt until its last chunk and
+  // the empty trailer section have arrived.
+  std::optional<RawResponse> take_chunked_body(RawResponse r, std::size_t at) {
+    while (true) {
+      std::size_t line_end = buffer_.find("\r\n", at);
+      if (line_end == std::string::npos) return std::nullopt;
+      std::size_t size = std::strtoul(buffer_.c_str() + at, nullptr, 16);
+      if (size == 0) {
+        if (buffer_.compare(line_end, 4, "\r\n\r\n") != 0) return std::nullopt;
+        buffer_.erase(0, line_end + 4);
+        return r;
+      }
+      if (buffer_.size() < line_end + 2 + size + 2) return std::nullopt;
+      r.body.append(buffer_, line_end + 2, size);
+      at = line_end + 2 + size + 2;
+    }
   }
 
   int fd_ = -1;
