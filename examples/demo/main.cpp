@@ -91,6 +91,24 @@ int main(int argc, char** argv) {
 
   demo::add_async_routes(app);  // /async/:id, /coro/:id, /deferred/:id
 
+  // Answers written over time: 5 chunks 100 ms apart, then 10 Server-Sent Events 100 ms apart.
+  // A client that leaves ends either one early (flush() returns false, the scope is cancelled).
+  app.get("/stream", [](sloe::Context& c) -> sloe::Task<> {
+    for (int n = 1; n <= 5; ++n) {
+      c.write(fmt::format("chunk {}\n", n));
+      if (!co_await c.flush()) co_return;
+      if (n < 5 && !co_await sloe::sleep_for(c.scope(), std::chrono::milliseconds(100))) co_return;
+    }
+  });
+  app.get("/events", [](sloe::Context& c) -> sloe::Task<> {
+    for (int n = 1; n <= 10; ++n) {
+      if (!co_await c.sse_event("tick", std::to_string(n))) co_return;
+      if (n < 10 && !co_await sloe::sleep_for(c.scope(), std::chrono::milliseconds(100))) {
+        co_return;
+      }
+    }
+  });
+
   try {
     app.run(flags.listen);
   } catch (const std::exception& e) {
