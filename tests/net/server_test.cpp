@@ -375,14 +375,14 @@ sloe::EngineOptions timeout_options() {
   return options;
 }
 
-/// Pings on `other` and expects a prompt answer.
+/// Pings on `other` and expects an answer while the slow client is still being served: the
+/// callers' slow clients hold their connection for longer than the second given here, so a
+/// worker held by one would miss it (no wall-clock bound on the fast side).
 void expect_prompt_ping(RawSocket& other) {
-  auto start = Clock::now();
   ASSERT_TRUE(other.send(get("/ping")));
   std::optional<RawResponse> r = other.read_response(1000ms);
   ASSERT_TRUE(r) << "the worker is held by the slow client";
   EXPECT_EQ(r->body, "pong");
-  EXPECT_LT(ms_since(start), 200) << "a slow client delays others on its worker";
 }
 
 TEST(ServerTimeouts, SlowHeadersGet408AndDoNotHoldTheWorker) {
@@ -403,9 +403,8 @@ TEST(ServerTimeouts, SlowHeadersGet408AndDoNotHoldTheWorker) {
   if (answer) {
     EXPECT_EQ(answer->status, 408) << answer->body;
   }
-  EXPECT_TRUE(slow.wait_closed(2000ms));
+  EXPECT_TRUE(slow.wait_closed(5000ms)) << "header_timeout not enforced";
   EXPECT_GE(took, 250) << "cut off before header_timeout";
-  EXPECT_LT(took, 1500) << "header_timeout not enforced in bounded time";
   expect_prompt_ping(other);
 }
 
@@ -445,46 +444,44 @@ TEST(ServerTimeouts, IdleKeepAliveConnectionIsClosed) {
   ASSERT_TRUE(socket.send(get("/ping")));
   ASSERT_TRUE(socket.read_response());
   auto start = Clock::now();
-  EXPECT_TRUE(socket.wait_closed(2000ms)) << "idle_timeout not enforced";
-  auto took = ms_since(start);
-  EXPECT_GE(took, 250);
-  EXPECT_LT(took, 1500);
+  EXPECT_TRUE(socket.wait_closed(5000ms)) << "idle_timeout not enforced";
+  EXPECT_GE(ms_since(start), 250) << "closed before idle_timeout";
   EXPECT_EQ(socket.buffered(), "") << "an idle close needs no answer";
 }
 
 TEST(ServerTimeouts, HalfBodyIsCutOffAndDoesNotHoldTheWorker) {
   sloe::EngineOptions options = timeout_options();
-  options.idle_timeout = 5s;
+  options.idle_timeout = 10s;
+  options.body_timeout = 2500ms;  // longer than the ping waits: a held worker fails the ping
   TestServer server(options);
   RawSocket slow = server.connect();
   RawSocket other = server.connect();
   ASSERT_TRUE(slow.send("POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhalf."));
   auto start = Clock::now();
   expect_prompt_ping(other);
-  std::optional<RawResponse> answer = slow.read_response(2000ms);
+  std::optional<RawResponse> answer = slow.read_response(10000ms);
   auto took = ms_since(start);
   if (answer) {
     EXPECT_EQ(answer->status, 408) << answer->body;
   }
-  EXPECT_TRUE(slow.wait_closed(2000ms)) << "body_timeout not enforced";
-  EXPECT_GE(took, 250) << "cut off before body_timeout";
-  EXPECT_LT(took, 1500);
+  EXPECT_TRUE(slow.wait_closed(5000ms)) << "body_timeout not enforced";
+  EXPECT_GE(took, 2500) << "cut off before body_timeout";
   expect_prompt_ping(other);
 }
 
 TEST(ServerTimeouts, ReaderThatStallsIsCutOffAfterWriteTimeout) {
   sloe::EngineOptions options = timeout_options();
-  options.write_timeout = 300ms;
+  options.idle_timeout = 10s;
+  options.write_timeout = 2000ms;  // longer than the ping waits: a held worker fails the ping
   TestServer server(options);
   RawSocket stalled = server.connect();
   ASSERT_TRUE(stalled.send(get("/big")));  // 16 MiB that is never read
   RawSocket other = server.connect();
-  std::this_thread::sleep_for(100ms);
   expect_prompt_ping(other);
   // The write deadline closes the connection; reading now drains what the kernel buffered and
-  // then finds the end well before 16 MiB. (The stall lasts at least 700 ms, past the 300 ms
-  // deadline and one sweep; how long the close then takes on a loaded machine is not asserted.)
-  std::this_thread::sleep_for(700ms);
+  // then finds the end well before 16 MiB. (The stall lasts past the deadline and one sweep;
+  // how long the close then takes on a loaded machine is not asserted.)
+  std::this_thread::sleep_for(2500ms);
   EXPECT_TRUE(stalled.wait_closed(10s)) << "write_timeout not enforced";
   EXPECT_LT(stalled.buffered().size(), std::size_t{16} << 20);
   // A timeout before shutdown is not a connection that shutdown had to force.
@@ -541,7 +538,8 @@ TEST(ServerShutdown, ZeroGraceForcesAStuckRequest) {
 
   auto start = Clock::now();
   sloe::ShutdownReport report = server.app->shutdown(0ms);
-  EXPECT_LT(ms_since(start), 500) << "shutdown(0ms) did not return promptly";
+  // The stuck request would hold it for body_timeout (30 s): far longer than this bound.
+  EXPECT_LT(ms_since(start), 5000) << "shutdown(0ms) waited for the stuck request";
   EXPECT_GE(report.connections_forced, 1u);
   EXPECT_TRUE(stuck.wait_closed(1000ms));
   EXPECT_TRUE(other.wait_closed(1000ms));
