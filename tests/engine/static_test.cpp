@@ -95,6 +95,10 @@ TEST_F(StaticRoutes, CanonicalRedirects) {
     EXPECT_EQ(r.header("Location"), c.location);
     EXPECT_EQ(r.body, "");
   }
+  // The prefix without its slash does not reach the route: the router redirects, as Gin's.
+  const Response r = client.get("/static");
+  EXPECT_EQ(r.status, 301);
+  EXPECT_EQ(r.header("Location"), "/static/");
 }
 
 TEST_F(StaticRoutes, MissingIs404) {
