@@ -612,6 +612,7 @@ void Context::abort_with_exception(std::exception_ptr error) {
   }
   // What the handler wrote so far is dropped; the request id still goes back.
   s.response_headers.clear();
+  s.file_body.reset();
   if (!s.request_id.empty()) s.response_headers.set("X-Request-ID", s.request_id);
   s.response_headers.set("Content-Type", "text/plain; charset=utf-8");
   s.index = detail::kAbortIndex;
@@ -722,6 +723,7 @@ void ContextAccess::end(Context& c) {
   s.exchange = nullptr;
   s.response_headers.clear();
   s.body.clear();
+  s.file_body.reset();
   s.keys.clear();
   s.errors.clear();
   s.scratch.clear();
@@ -757,6 +759,8 @@ void ContextAccess::finish(Context& c) {
   http::Exchange& exchange = *s.exchange;
   if (exchange.streaming()) {
     exchange.write(s.body);
+  } else if (s.file_body && s.body.empty()) {
+    exchange.answer_file(s.status, s.response_headers, std::move(*s.file_body));
   } else {
     exchange.answer(s.status, s.response_headers, s.body);
   }

@@ -90,6 +90,8 @@ struct ContextState {
   int status = 200;
   http::ResponseHeaders response_headers;
   std::string body;
+  // A file answer (Context::file): sent instead of `body`, unless a body was written after it.
+  std::optional<http::FileRange> file_body;
 
   // Answering later (deferred, coroutine, streamed): the answer is not ready until
   // complete_async(); the request finishes once its handler chain has returned too.

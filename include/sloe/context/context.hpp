@@ -253,6 +253,30 @@ class Context {
   /// `c.Writer.Size()`); for HEAD, what a GET would have sent.
   std::size_t response_size() const;
 
+  // ---- files ------------------------------------------------------------------------------
+  // A file answer is sent from the file without copying it (sendfile): 200 with the whole
+  // file, or 206 with one byte range, and 304 or 412 for conditional requests (ETag,
+  // Last-Modified, If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since, If-Range),
+  // 416 with `Content-Range: bytes */size` for a range past the end. Content-Type comes from
+  // the file name's extension unless the handler set one. A HEAD request gets GET's headers.
+  // It replaces any body written before; write no body after it (that would replace the file).
+  // A missing file answers 404, an unreadable one 403, each with a short text/plain reason.
+
+  /// Sends the file at `path`, a path the application chose (Gin's `c.File`); a directory is
+  /// served by its index.html. A request whose path has a ".." element is refused with 400, as
+  /// Go's http.ServeFile does, in case `path` was built from the URL. Never build `path` from
+  /// request data: use file_from_dir() for that.
+  void file(std::string_view path);
+  /// file(), with `Content-Disposition: attachment` so that the browser saves it as `filename`
+  /// (Gin's `c.FileAttachment`); a non-ASCII name is sent in RFC 8187's `filename*` too.
+  void file_attachment(std::string_view path, std::string_view filename);
+  /// Sends the file that `subpath` (a decoded URL path, such as a `*filepath` parameter) names
+  /// under the directory `root` (Gin's `c.FileFromFS`), never one outside it: ".." cannot climb
+  /// above `root`, and a symlink is followed only while it stays beneath `root`. A directory is
+  /// served by its index.html (no listings); a directory named without its trailing slash, a
+  /// file named with one, or ".../index.html" is redirected (301) to its canonical URL.
+  void file_from_dir(std::string_view root, std::string_view subpath);
+
   // ---- answers written over time ------------------------------------------------------------
   // A streamed answer sends its status and headers at the first flush and its body in chunks
   // (to an HTTP/1.0 client: until the connection closes). Once it started, the status and

@@ -74,6 +74,18 @@ class RouterGroup {
     return *this;
   }
 
+  /// Serves the file at `path` for GET and HEAD at `relative_path` (Gin's `StaticFile`):
+  /// `app.static_file("/favicon.ico", "./resources/favicon.ico")`. The route runs c.file().
+  /// Throws std::invalid_argument for a path with ':' or '*' (parameters make no sense here).
+  RouterGroup& static_file(std::string_view relative_path, std::string path);
+  /// Serves the directory `root` below `relative_path` for GET and HEAD (Gin's `Static`):
+  /// `app.static_dir("/assets", "./public")` answers `/assets/css/site.css` with
+  /// `./public/css/site.css`. The route is `relative_path/*filepath` and runs
+  /// c.file_from_dir(root, filepath): nothing outside `root` is served, whatever the request
+  /// path or a symlink says; directories are served by their index.html, never listed; a
+  /// missing file is a 404. Throws std::invalid_argument for a path with ':' or '*'.
+  RouterGroup& static_dir(std::string_view relative_path, std::string root);
+
   /// The group's absolute path prefix.
   const std::string& base_path() const { return base_path_; }
 
