@@ -1,6 +1,6 @@
 // The demo server: the routes the README tours and the benchmarks load.
 //
-//   sloe-demo [--listen HOST:PORT] [--threads N] [--quiet]
+//   sloe-demo [--listen HOST:PORT] [--threads N] [--static DIR] [--quiet]
 
 #include <sloe/sloe.hpp>
 
@@ -17,14 +17,16 @@ namespace {
 struct Flags {
   std::string listen = "127.0.0.1:8080";
   std::size_t threads = 0;
+  std::string static_root = "docs";  // the repository's docs/ when started from its root
   bool quiet = false;
 };
 
 void usage(std::FILE* out) {
   std::fputs(
-      "usage: sloe-demo [--listen HOST:PORT] [--threads N] [--quiet]\n"
+      "usage: sloe-demo [--listen HOST:PORT] [--threads N] [--static DIR] [--quiet]\n"
       "  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080; port 0 picks one)\n"
       "  --threads N         worker threads (default: one per core)\n"
+      "  --static DIR        serve GET /static/*filepath from DIR (default: docs)\n"
       "  --quiet             no access log (for benchmarks)\n"
       "  --help              this text\n",
       out);
@@ -49,6 +51,8 @@ Flags parse_flags(int argc, char** argv) {
       flags.listen = value(arg);
     } else if (arg == "--threads") {
       flags.threads = std::strtoul(value(arg).c_str(), nullptr, 10);
+    } else if (arg == "--static") {
+      flags.static_root = value(arg);
     } else if (arg == "--quiet") {
       flags.quiet = true;
     } else {
@@ -89,7 +93,8 @@ int main(int argc, char** argv) {
          [](sloe::Context& c) { c.string(200, "hello {}", c.default_query("name", "world")); });
   v1.post("/items", [](sloe::Context& c) { c.status(201); });
 
-  demo::add_async_routes(app);  // /async/:id, /coro/:id, /deferred/:id
+  demo::add_async_routes(app);                   // /async/:id, /coro/:id, /deferred/:id
+  app.static_dir("/static", flags.static_root);  // nothing outside it is ever served
 
   // Answers written over time: 5 chunks 100 ms apart, then 10 Server-Sent Events 100 ms apart.
   // A client that leaves ends either one early (flush() returns false, the scope is cancelled).
