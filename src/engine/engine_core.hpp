@@ -1,6 +1,8 @@
 #pragma once
 // What an Engine is made of: the route table, one radix tree per method, the global
-// middleware, and the server once started. Workers share it read-only after freeze().
+// middleware, and the server once started. It is the http::Application the transports serve:
+// each worker thread gets an EngineRequestHandler (its Context pool) and calls serve() per
+// request. Workers share the core read-only after freeze().
 
 #include <array>
 #include <atomic>
