@@ -1,9 +1,13 @@
 #include "sloe/context/context_copy.hpp"
 
+#include "context/context_state.hpp"
 #include "http/request.hpp"
 #include "http/url.hpp"
+#include "sloe/context/context.hpp"
 
 namespace sloe {
+
+using detail::ContextState;
 
 std::string_view ContextCopy::param(std::string_view key) const {
   for (const auto& [name, value] : params_) {
@@ -33,6 +37,28 @@ std::string_view ContextCopy::header(std::string_view name) const {
     if (http::iequals(field, name)) return value;
   }
   return {};
+}
+
+ContextCopy Context::copy(bool with_body) const {
+  check();
+  const ContextState& s = *state_;
+  ContextCopy copy;
+  copy.method_ = s.request->method;
+  copy.path_ = s.path;
+  copy.full_path_ = s.full_path;
+  copy.params_.reserve(s.params.size());
+  for (const Param& p : s.params) copy.params_.emplace_back(p.key, p.value);
+  copy.raw_query_ = s.request->query;
+  copy.headers_.reserve(s.request->headers.size());
+  for (const http::Header& h : s.request->headers) copy.headers_.emplace_back(h.name, h.value);
+  copy.keys_ = s.keys;
+  copy.client_ip_ = client_ip();
+  if (with_body) copy.body_ = s.request->body;
+  copy.start_time_ = s.start;
+  copy.request_id_ = s.request_id;
+  copy.trace_id_ = s.trace_id;
+  if (s.home->lifetime) copy.scope_ = *s.home->lifetime;
+  return copy;
 }
 
 }  // namespace sloe

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "context/lifetime_guard.hpp"
 #include "http/exchange.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
