@@ -41,7 +41,7 @@ std::string_view ContextCopy::header(std::string_view name) const {
 
 ContextCopy Context::copy(bool with_body) const {
   check();
-  const ContextState& s = *state_;
+  ContextState& s = *state_;
   ContextCopy copy;
   copy.method_ = s.request->method;
   copy.path_ = s.path;
@@ -51,7 +51,7 @@ ContextCopy Context::copy(bool with_body) const {
   copy.raw_query_ = s.request->query;
   copy.headers_.reserve(s.request->headers.size());
   for (const http::Header& h : s.request->headers) copy.headers_.emplace_back(h.name, h.value);
-  copy.keys_ = s.keys;
+  copy.keys_ = s.keys.share();
   copy.client_ip_ = client_ip();
   if (with_body) copy.body_ = s.request->body;
   copy.start_time_ = s.start;

@@ -334,21 +334,12 @@ const Scope& Context::scope() const {
 
 void Context::set_any(std::string_view key, std::any value) {
   check();
-  for (auto& [name, stored] : state_->keys) {
-    if (name == key) {
-      stored = std::move(value);
-      return;
-    }
-  }
-  state_->keys.emplace_back(std::string(key), std::move(value));
+  state_->keys.set(key, std::move(value));
 }
 
 std::any* Context::find_any(std::string_view key) {
   check();
-  for (auto& [name, stored] : state_->keys) {
-    if (name == key) return &stored;
-  }
-  return nullptr;
+  return state_->keys.find(key);
 }
 
 }  // namespace sloe

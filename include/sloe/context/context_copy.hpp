@@ -7,6 +7,7 @@
 
 #include <any>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,11 @@
 #include "sloe/log_escape.hpp"
 
 namespace sloe {
+
+namespace detail {
+/// The request-scoped keys (`c.set()`), in the order they were first set.
+using KeyTable = std::vector<std::pair<std::string, std::any>>;
+}  // namespace detail
 
 class ContextCopy {
  public:
@@ -90,10 +96,12 @@ class ContextCopy {
   }
 
   /// A request-scoped key set with `c.set()` before the copy; nullptr when absent or of
-  /// another type.
+  /// another type. The values are shared, read-only, with the request's other copies, which
+  /// may read them on other threads at the same time.
   template <class T>
   const T* get(std::string_view key) const {
-    for (const auto& [name, value] : keys_) {
+    if (!keys_) return nullptr;
+    for (const auto& [name, value] : *keys_) {
       if (name == key) return std::any_cast<T>(&value);
     }
     return nullptr;
@@ -127,7 +135,7 @@ class ContextCopy {
   std::vector<std::pair<std::string, std::string>> params_;
   std::string raw_query_;
   std::vector<std::pair<std::string, std::string>> headers_;
-  std::vector<std::pair<std::string, std::any>> keys_;
+  std::shared_ptr<const detail::KeyTable> keys_;  // frozen, shared with the request's other copies
   std::string client_ip_;
   std::string body_;
   std::chrono::steady_clock::time_point start_time_;

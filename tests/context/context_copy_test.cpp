@@ -1,0 +1,73 @@
+// sloe::ContextCopy: what c.copy() keeps of the request, once the request is over.
+
+#include <gtest/gtest.h>
+#include <sloe/sloe.hpp>
+#include <sloe/testing/client.hpp>
+
+#include <string>
+
+namespace {
+
+using sloe::Context;
+using sloe::ContextCopy;
+using sloe::testing::Client;
+
+// The copy shares the request's keys instead of copying every value: it keeps them as they were
+// when it was taken, whatever the handler sets or changes afterwards.
+TEST(ContextCopy, KeepsTheKeysAsTheyWereWhenTaken) {
+  sloe::Engine app;
+  ContextCopy copy;
+  std::string context_saw;
+  app.get("/", [&](Context& c) {
+    c.set("user", std::string("ann"));
+    c.set("n", 1);
+    copy = c.copy();
+    *c.get<int>("n") = 2;
+    c.set("user", std::string("bob"));
+    c.set("late", true);
+    context_saw = *c.get<std::string>("user") + "," + std::to_string(*c.get<int>("n"));
+    c.status(204);
+  });
+  Client client(app);
+  client.get("/");
+  EXPECT_EQ(context_saw, "bob,2");
+  ASSERT_NE(copy.get<std::string>("user"), nullptr);
+  EXPECT_EQ(*copy.get<std::string>("user"), "ann");
+  ASSERT_NE(copy.get<int>("n"), nullptr);
+  EXPECT_EQ(*copy.get<int>("n"), 1);
+  EXPECT_EQ(copy.get<bool>("late"), nullptr);
+}
+
+// A pointer get() returned before a copy reads its value for the rest of the request, also when
+// the copy is gone and the Context has changed its keys since (ASan checks the read).
+TEST(ContextCopy, APointerFromBeforeTheCopyStaysValidForTheRequest) {
+  sloe::Engine app;
+  app.get("/", [](Context& c) {
+    c.set("user", std::string("a user name longer than a short string"));
+    const std::string* before = c.get<std::string>("user");
+    { ContextCopy gone = c.copy(); }
+    c.set("user", std::string("another"));
+    c.string(200, *before);
+  });
+  Client client(app);
+  EXPECT_EQ(client.get("/").body, "a user name longer than a short string");
+}
+
+// Keys set in one request are not in the next one's copy, also when a copy took the table.
+TEST(ContextCopy, TheNextRequestStartsWithoutKeys) {
+  sloe::Engine app;
+  std::vector<ContextCopy> copies;
+  app.get("/:n", [&](Context& c) {
+    if (c.param("n") == "1") c.set("first", 1);
+    copies.push_back(c.copy());
+    c.status(204);
+  });
+  Client client(app);
+  client.get("/1");
+  client.get("/2");
+  ASSERT_EQ(copies.size(), 2u);
+  EXPECT_NE(copies[0].get<int>("first"), nullptr);
+  EXPECT_EQ(copies[1].get<int>("first"), nullptr);
+}
+
+}  // namespace
