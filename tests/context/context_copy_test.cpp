@@ -4,13 +4,47 @@
 #include <sloe/sloe.hpp>
 #include <sloe/testing/client.hpp>
 
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace {
 
 using sloe::Context;
 using sloe::ContextCopy;
 using sloe::testing::Client;
+
+// The copy's values live in one block that copies of the copy share: their views stay valid
+// when the copy they came from is gone, and a moved-from copy reads as empty.
+TEST(ContextCopy, CopiesOfACopyShareItsValues) {
+  sloe::Engine app;
+  std::optional<ContextCopy> first;
+  app.get("/user/:id/:tab", [&](Context& c) {
+    first = c.copy();
+    c.status(204);
+  });
+  Client client(app);
+  client.get("/user/42/posts?q=a+b", {{"X-One", "1"}, {"X-Two", "2"}});
+  ASSERT_TRUE(first.has_value());
+  ContextCopy second = *first;
+  ContextCopy moved = std::move(*first);
+  EXPECT_EQ(first->path(), "");
+  EXPECT_TRUE(first->params().empty());
+  first.reset();
+
+  EXPECT_EQ(second.path(), "/user/42/posts");
+  EXPECT_EQ(second.params().data(), moved.params().data());  // shared, not copied again
+  const std::vector<sloe::Param> params(second.params().begin(), second.params().end());
+  EXPECT_EQ(params, (std::vector<sloe::Param>{{"id", "42"}, {"tab", "posts"}}));
+  std::vector<std::pair<std::string_view, std::string_view>> extra;
+  for (const auto& [name, value] : moved.headers()) {
+    if (name.starts_with("X-")) extra.emplace_back(name, value);
+  }
+  EXPECT_EQ(extra, (std::vector<std::pair<std::string_view, std::string_view>>{{"X-One", "1"},
+                                                                               {"X-Two", "2"}}));
+  EXPECT_EQ(moved.query("q"), "a b");
+}
 
 // The copy shares the request's keys instead of copying every value: it keeps them as they were
 // when it was taken, whatever the handler sets or changes afterwards.
