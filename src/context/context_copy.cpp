@@ -9,8 +9,8 @@
 #include <type_traits>
 
 #include "context/context_state.hpp"
+#include "context/request_lookup.hpp"
 #include "http/request.hpp"
-#include "http/url.hpp"
 #include "sloe/context/context.hpp"
 
 namespace sloe {
@@ -79,33 +79,28 @@ auto texts(Request& r) {
 }  // namespace
 
 std::string_view ContextCopy::param(std::string_view key) const {
-  for (const auto& [name, value] : params()) {
-    if (name == key) return value;
-  }
-  return {};
+  return detail::find_param(params(), key);
 }
 
 std::optional<std::string> ContextCopy::get_query(std::string_view key) const {
-  std::optional<std::string> found;
-  http::for_each_query_pair(raw_query(), [&](std::string_view k, std::string_view v) {
-    std::string name;
-    if (!http::percent_decode(k, name, true) || name != key) return true;
-    std::string value;
-    if (http::percent_decode(v, value, true)) found = std::move(value);
-    return !found.has_value();
-  });
-  return found;
+  detail::Scratch decoded;
+  const std::optional<std::string_view> value = detail::get_query(raw_query(), key, decoded);
+  if (!value) return std::nullopt;
+  return std::string(*value);
 }
 
 std::string ContextCopy::query(std::string_view key) const {
   return get_query(key).value_or("");
 }
 
+std::vector<std::string> ContextCopy::query_array(std::string_view key) const {
+  detail::Scratch decoded;
+  const std::vector<std::string_view> values = detail::query_array(raw_query(), key, decoded);
+  return {values.begin(), values.end()};
+}
+
 std::string_view ContextCopy::header(std::string_view name) const {
-  for (const auto& [field, value] : headers()) {
-    if (http::iequals(field, name)) return value;
-  }
-  return {};
+  return detail::find_header(headers(), name);
 }
 
 ContextCopy Context::copy(bool with_body) const {

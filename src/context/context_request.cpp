@@ -35,10 +35,7 @@ std::string_view Context::full_path() const {
 
 std::string_view Context::param(std::string_view key) const {
   check();
-  for (const Param& p : state_->params) {
-    if (p.key == key) return p.value;
-  }
-  return {};
+  return detail::find_param(state_->params, key);
 }
 
 std::span<const Param> Context::params() const {
@@ -46,25 +43,9 @@ std::span<const Param> Context::params() const {
   return state_->params;
 }
 
-namespace {
-
-bool key_matches(std::string_view raw_key, std::string_view key) {
-  if (!http::needs_decoding(raw_key, true)) return raw_key == key;
-  std::string decoded;
-  return http::percent_decode(raw_key, decoded, true) && decoded == key;
-}
-
-}  // namespace
-
 std::optional<std::string_view> Context::get_query(std::string_view key) const {
   check();
-  std::optional<std::string_view> found;
-  http::for_each_query_pair(state_->request->query, [&](std::string_view k, std::string_view v) {
-    if (!key_matches(k, key)) return true;
-    found = decode_component(v, state_->scratch);
-    return !found.has_value();  // a malformed value is skipped, like Go's ParseQuery
-  });
-  return found;
+  return detail::get_query(state_->request->query, key, state_->scratch);
 }
 
 std::string_view Context::query(std::string_view key) const {
@@ -77,14 +58,7 @@ std::string_view Context::default_query(std::string_view key, std::string_view f
 
 std::vector<std::string_view> Context::query_array(std::string_view key) const {
   check();
-  std::vector<std::string_view> values;
-  http::for_each_query_pair(state_->request->query, [&](std::string_view k, std::string_view v) {
-    if (key_matches(k, key)) {
-      if (auto value = decode_component(v, state_->scratch)) values.push_back(*value);
-    }
-    return true;
-  });
-  return values;
+  return detail::query_array(state_->request->query, key, state_->scratch);
 }
 
 std::string_view Context::raw_query() const {
@@ -229,7 +203,7 @@ void Context::save_uploaded_file(const FormFile& file, const std::string& path) 
 
 std::string_view Context::header(std::string_view name) const {
   check();
-  return state_->request->header(name);
+  return detail::find_header(state_->request->headers, name);
 }
 
 std::string_view Context::trailer(std::string_view name) const {

@@ -15,6 +15,53 @@ using sloe::Context;
 using sloe::ContextCopy;
 using sloe::testing::Client;
 
+// A copy looks up query parameters and headers as its Context does (they share one
+// implementation): Go's url.ParseQuery semantics, the first value wins, '+' is a space, a pair
+// with a malformed escape is skipped; header names are case-insensitive.
+TEST(ContextCopy, LooksUpTheQueryAndHeadersAsItsContextDoes) {
+  struct Case {
+    const char* name;
+    const char* query;
+    const char* key;
+    std::optional<std::string> first;
+    std::vector<std::string> all;
+  };
+  const Case cases[] = {
+      {"plain", "a=1", "a", "1", {"1"}},
+      {"first of repeated", "a=1&a=2", "a", "1", {"1", "2"}},
+      {"plus is a space", "q=a+b%2Bc", "q", "a b+c", {"a b+c"}},
+      {"escaped name", "%61=x", "a", "x", {"x"}},
+      {"malformed value skipped", "a=%zz&a=2", "a", "2", {"2"}},
+      {"malformed name skipped", "%zz=1&a=2", "%zz", std::nullopt, {}},
+      {"empty value and no '='", "a=&a&a=3", "a", "", {"", "", "3"}},
+      {"absent", "b=1", "a", std::nullopt, {}},
+  };
+  for (const Case& tc : cases) {
+    SCOPED_TRACE(tc.name);
+    sloe::Engine app;
+    std::optional<std::string> context_first;
+    std::vector<std::string> context_all;
+    std::string context_header;
+    ContextCopy copy;
+    app.get("/", [&](Context& c) {
+      if (auto value = c.get_query(tc.key)) context_first = std::string(*value);
+      for (std::string_view value : c.query_array(tc.key)) context_all.emplace_back(value);
+      context_header = c.header("x-mixed-case");
+      copy = c.copy();
+      c.status(204);
+    });
+    Client client(app);
+    client.get(std::string("/?") + tc.query, {{"X-Mixed-CASE", "v"}});
+    EXPECT_EQ(context_first, tc.first);
+    EXPECT_EQ(copy.get_query(tc.key), tc.first);
+    EXPECT_EQ(copy.query(tc.key), tc.first.value_or(""));
+    EXPECT_EQ(context_all, tc.all);
+    EXPECT_EQ(copy.query_array(tc.key), tc.all);
+    EXPECT_EQ(context_header, "v");
+    EXPECT_EQ(copy.header("x-MIXED-case"), "v");
+  }
+}
+
 // The copy's values live in one block that copies of the copy share: their views stay valid
 // when the copy they came from is gone, and a moved-from copy reads as empty.
 TEST(ContextCopy, CopiesOfACopyShareItsValues) {

@@ -45,6 +45,8 @@ class ContextCopy {
   /// The first decoded value of a query parameter; empty when absent.
   std::string query(std::string_view key) const;
   std::optional<std::string> get_query(std::string_view key) const;
+  /// Every decoded value of a repeated query parameter: `?a=1&a=2` gives {"1", "2"}.
+  std::vector<std::string> query_array(std::string_view key) const;
   /// The query string as sent, without '?'.
   std::string_view raw_query() const { return request().raw_query; }
   /// A request header (case-insensitive); empty when absent.
