@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "context/lifetime_guard.hpp"
+#include "context/request_keys.hpp"
 #include "http/exchange.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
@@ -105,7 +107,7 @@ struct ContextState {
   // Context::on_answered() hooks, run once the answer is final.
   std::vector<std::function<void(Context&)>> on_answered;
 
-  std::vector<std::pair<std::string, std::any>> keys;
+  RequestKeys keys;
   std::vector<Error> errors;
   Scratch scratch;
   Form form;

@@ -121,4 +121,34 @@ TEST(RequestAllocations, GithubApiRoutes) {
   }
 }
 
+// c.copy() of a request with 3 params, 10 headers and 5 keys, the shape of BM_Copy (which
+// bench/copy_vs_gin.sh sets beside Gin's c.Copy()): one block holds the request's values, and
+// the keys are shared, not copied.
+TEST(RequestAllocations, CopyOfARequest) {
+  sloe::Engine app;
+  sloe::ContextCopy copy;
+  std::uint64_t allocations = 0;
+  app.get("/copy/:a/:b/:c", [&](sloe::Context& c) {
+    for (int i = 0; i < 5; ++i) c.set("key" + std::to_string(i), std::string("value"));
+    const std::uint64_t before = sloe::bench::allocations();
+    copy = c.copy();
+    allocations = sloe::bench::allocations() - before;
+    c.status(204);
+  });
+  sloe::bench::EnginePipe pipe(app);
+  const std::string answer = pipe.answer(
+      "GET /copy/alpha/beta/gamma?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench\r\n"
+      "Accept: */*\r\nAccept-Encoding: gzip\r\nAccept-Language: en\r\nCookie: a=b\r\n"
+      "X-Request-ID: 0123456789abcdef\r\nX-One: 1\r\nX-Two: 2\r\nX-Three: 3\r\n\r\n");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 204 ")) << answer;
+  EXPECT_LE(allocations, 2u);
+  // What was counted is the whole copy.
+  EXPECT_EQ(copy.params().size(), 3u);
+  EXPECT_EQ(copy.param("c"), "gamma");
+  EXPECT_EQ(copy.headers().size(), 10u);
+  EXPECT_EQ(copy.header("x-three"), "3");
+  ASSERT_NE(copy.get<std::string>("key4"), nullptr);
+  EXPECT_EQ(*copy.get<std::string>("key4"), "value");
+}
+
 }  // namespace

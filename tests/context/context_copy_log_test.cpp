@@ -36,7 +36,7 @@ bool printable_lines(const std::string& text) {
 TEST(ContextCopyLog, StringArgumentsAreEscapedOnTheLine) {
   const sloe::ContextCopy copy = copy_of("/jobs/a%0d%0a[request_id=forged]%00?q=%22x%22");
   CapturedLog log;
-  const std::string path = copy.path();
+  const std::string path(copy.path());
   const char* c_string = "c\x1b[2J";
   char array[] = "arr\x7f";
   copy.info("path {} view {} query {} c {} array {}", path, std::string_view(copy.path()),
@@ -69,7 +69,9 @@ TEST(ContextCopyLog, AnInsaneRequestIdNeverReachesTheLine) {
   copy.error("failed");
   std::string text = log.text();
   EXPECT_EQ(text.find("quoted"), std::string::npos) << text;
-  EXPECT_NE(text.find("[request_id=" + copy.request_id() + "] failed"), std::string::npos) << text;
+  EXPECT_NE(text.find("[request_id=" + std::string(copy.request_id()) + "] failed"),
+            std::string::npos)
+      << text;
   EXPECT_TRUE(printable_lines(text)) << text;
 }
 

@@ -144,7 +144,8 @@ struct TaskPoolCore;
 ///
 /// ```
 /// sloe::TaskPool pool({.threads = 8}, engine_scope);
-/// pool.spawn({copy.request_id(), "POST", "/orders"}, pool.scope().with_timeout(30s),
+/// pool.spawn({std::string(copy.request_id()), "POST", "/orders"},
+///            pool.scope().with_timeout(30s),
 ///            [copy = c.copy()](const sloe::Scope& s) { send_receipt(copy, s.token()); });
 /// auto report = pool.drain(10s);  // at shutdown
 /// ```

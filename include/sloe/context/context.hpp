@@ -201,7 +201,9 @@ class Context {
   void set(std::string_view key, T value) {
     set_any(key, std::any(std::move(value)));
   }
-  /// The value stored under `key`, or nullptr when absent or of another type.
+  /// The value stored under `key`, or nullptr when absent or of another type. A `c.copy()`
+  /// keeps the values as they were when it was taken: change a value through a pointer get()
+  /// returned after the copy, not through one from before it, which the copy shares.
   template <class T>
   T* get(std::string_view key) {
     return std::any_cast<T>(find_any(key));

@@ -1,13 +1,18 @@
 #pragma once
 // sloe::ContextCopy: an owning, immutable snapshot of a request, safe to hand to any thread
 // and to keep after the response was sent. It cannot write a response.
+//
+// The request's values live in one block of memory, shared by copies of the copy: the views
+// its members return stay valid as long as the ContextCopy (or a copy of it) they came from.
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <any>
 #include <chrono>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -15,36 +20,49 @@
 #include <vector>
 
 #include "sloe/async/scope.hpp"
+#include "sloe/context/handler.hpp"
 #include "sloe/log_escape.hpp"
 
 namespace sloe {
+
+namespace detail {
+/// The request-scoped keys (`c.set()`), in the order they were first set.
+using KeyTable = std::vector<std::pair<std::string, std::any>>;
+}  // namespace detail
 
 class ContextCopy {
  public:
   ContextCopy() = default;
 
-  const std::string& method() const { return method_; }
-  const std::string& path() const { return path_; }
+  std::string_view method() const { return request().method; }
+  /// The decoded request path, without the query.
+  std::string_view path() const { return request().path; }
   /// The matched route pattern, e.g. "/user/:id".
-  const std::string& full_path() const { return full_path_; }
+  std::string_view full_path() const { return request().full_path; }
   /// A path parameter's value; empty when absent.
   std::string_view param(std::string_view key) const;
-  const std::vector<std::pair<std::string, std::string>>& params() const { return params_; }
+  std::span<const Param> params() const { return request().params; }
   /// The first decoded value of a query parameter; empty when absent.
   std::string query(std::string_view key) const;
   std::optional<std::string> get_query(std::string_view key) const;
-  const std::string& raw_query() const { return raw_query_; }
+  /// Every decoded value of a repeated query parameter: `?a=1&a=2` gives {"1", "2"}.
+  std::vector<std::string> query_array(std::string_view key) const;
+  /// The query string as sent, without '?'.
+  std::string_view raw_query() const { return request().raw_query; }
   /// A request header (case-insensitive); empty when absent.
   std::string_view header(std::string_view name) const;
-  const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
-  const std::string& client_ip() const { return client_ip_; }
+  /// Every request header, in the order received.
+  std::span<const std::pair<std::string_view, std::string_view>> headers() const {
+    return request().headers;
+  }
+  std::string_view client_ip() const { return request().client_ip; }
   /// The request body, when the copy was taken with `c.copy(true)`; empty otherwise.
-  const std::string& body() const { return body_; }
-  std::chrono::steady_clock::time_point start_time() const { return start_time_; }
+  std::string_view body() const { return request().body; }
+  std::chrono::steady_clock::time_point start_time() const { return request().start_time; }
   /// The request id: the client's sane X-Request-ID, or one sloe generated (and echoed).
-  const std::string& request_id() const { return request_id_; }
+  std::string_view request_id() const { return request().request_id; }
   /// The W3C trace id from the request's `traceparent` header; empty when it had none.
-  const std::string& trace_id() const { return trace_id_; }
+  std::string_view trace_id() const { return request().trace_id; }
 
   /// Cancellation for work done with this copy. Unlike the request's own scope it does not end
   /// when the response is sent (Gin's `c.Copy().Request.Context()` pitfall): it is a child of
@@ -71,8 +89,8 @@ class ContextCopy {
            Args&&... args) const {
     // The arguments were checked against `format` at compile time; the wrapped strings take
     // the same format specs, so formatting them at run time cannot fail differently.
-    spdlog::log(level, "[request_id={}{}{}] {}", log_escaped(request_id_),
-                trace_id_.empty() ? "" : " trace_id=", log_escaped(trace_id_),
+    spdlog::log(level, "[request_id={}{}{}] {}", log_escaped(request_id()),
+                trace_id().empty() ? "" : " trace_id=", log_escaped(trace_id()),
                 fmt::format(fmt::runtime(fmt::string_view(format)),
                             escape_if_string(std::forward<Args>(args))...));
   }
@@ -90,10 +108,12 @@ class ContextCopy {
   }
 
   /// A request-scoped key set with `c.set()` before the copy; nullptr when absent or of
-  /// another type.
+  /// another type. The values are shared, read-only, with the request's other copies, which
+  /// may read them on other threads at the same time.
   template <class T>
   const T* get(std::string_view key) const {
-    for (const auto& [name, value] : keys_) {
+    if (!keys_) return nullptr;
+    for (const auto& [name, value] : *keys_) {
       if (name == key) return std::any_cast<T>(&value);
     }
     return nullptr;
@@ -121,18 +141,28 @@ class ContextCopy {
     }
   }
 
-  std::string method_;
-  std::string path_;
-  std::string full_path_;
-  std::vector<std::pair<std::string, std::string>> params_;
-  std::string raw_query_;
-  std::vector<std::pair<std::string, std::string>> headers_;
-  std::vector<std::pair<std::string, std::any>> keys_;
-  std::string client_ip_;
-  std::string body_;
-  std::chrono::steady_clock::time_point start_time_;
-  std::string request_id_;
-  std::string trace_id_;
+  // The request's values: views into the block that holds this struct, then the params and
+  // headers tables, then every byte they view (Context::copy lays it out). Nothing changes it
+  // after the copy is taken, so copies of the copy share it.
+  struct Request {
+    std::string_view method;
+    std::string_view path;
+    std::string_view full_path;
+    std::string_view raw_query;
+    std::string_view client_ip;
+    std::string_view body;
+    std::string_view request_id;
+    std::string_view trace_id;
+    std::span<const Param> params;
+    std::span<const std::pair<std::string_view, std::string_view>> headers;
+    std::chrono::steady_clock::time_point start_time;
+  };
+  static constexpr Request kNoRequest{};  // what a default-constructed or moved-from copy holds
+
+  const Request& request() const { return request_ ? *request_ : kNoRequest; }
+
+  std::shared_ptr<const Request> request_;        // owns the block
+  std::shared_ptr<const detail::KeyTable> keys_;  // frozen, shared with the request's other copies
   Scope scope_;
 };
 
