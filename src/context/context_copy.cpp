@@ -1,3 +1,6 @@
+// sloe::ContextCopy, and Context::copy() that takes one: the request's values copied into one
+// block of memory, the keys shared.
+
 #include "sloe/context/context_copy.hpp"
 
 #include <array>
