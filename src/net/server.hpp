@@ -103,7 +103,9 @@ class Worker {
   asio::ip::tcp::acceptor acceptor_{io_};
   asio::steady_timer sweep_timer_{io_};
   asio::steady_timer accept_retry_{io_};
-  static constexpr std::size_t kReadBufferSize = 64 * 1024;
+  // Large enough for a read of many pipelined requests; small because a request answered later
+  // keeps the buffer it was read into until its exchange ends (a long-lived stream holds it).
+  static constexpr std::size_t kReadBufferSize = 16 * 1024;
   http::ReadBuffer read_buffer_{nullptr, kReadBufferSize};
   std::list<std::unique_ptr<Connection>> connections_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
