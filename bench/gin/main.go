@@ -1,4 +1,5 @@
-// Gin 1.8.1 reference server for bench/run: same routes and responses as sloe-demo.
+// Gin 1.8.1 reference server for bench/run: same routes and responses as sloe-demo,
+// and GET /static/*filepath from the --static directory like sloe-demo --static DIR.
 // Built offline: GO111MODULE=off GOPATH=/usr/share/gocode go build
 package main
 
@@ -12,6 +13,7 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "address:port to listen on")
+	static := flag.String("static", "", "serve GET /static/*filepath from this directory (none: no route)")
 	flag.Parse()
 
 	gin.SetMode(gin.ReleaseMode)
@@ -34,6 +36,9 @@ func main() {
 		}
 		c.Data(http.StatusOK, "application/octet-stream", body)
 	})
+	if *static != "" {
+		r.Static("/static", *static)
+	}
 	if err := r.Run(*listen); err != nil {
 		panic(err)
 	}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the HTTP benchmark harness for one second per scenario and checks that every server
 # built, started and answered every scenario without errors, that the server CPU per request
-# was measured for each, and that memory was measured.
+# was measured for each, and that memory was measured. The static file scenarios: sloe, Gin
+# and nginx answered 200 with the file's Content-Length and bytes and show a ratio vs nginx;
+# RESTinio and the ceiling, which have no static file route, show n/a.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$(mktemp -d)
@@ -27,9 +29,33 @@ check() {  # check DESCRIPTION CONDITION...
 }
 
 servers=(sloe gin restinio nginx ceiling)
-scenarios=(plaintext json user echo pipelined pipelined-json c1000 close)
+scenarios=(plaintext json user echo pipelined pipelined-json c1000 close static-1k static-1m)
+declare -A static_size=([static-1k]=1024 [static-1m]=1048576)
 for server in "${servers[@]}"; do
   for scenario in "${scenarios[@]}"; do
+    if [[ "$scenario" == static-* && ( "$server" == restinio || "$server" == ceiling ) ]]; then
+      row=$(awk -F'\t' -v s="$server" -v c="$scenario" '$1 == s && $2 == c' "$out/results.tsv")
+      check "$server $scenario is n/a in results.tsv ($row)" \
+        awk -F'\t' '{ exit !($8 ~ /^n\/a/ && $3 == "-") }' <<<"${row:-x}"
+      line=$(awk -F'|' -v s="$server" -v c="$scenario" '
+          { for (i = 2; i < NF; i++) gsub(/^ +| +$/, "", $i) }
+          $2 == c && $3 == s { print $4 "|" $10 }' "$out/report.md")
+      check "$server $scenario is n/a in the report ($line)" test "$line" = "n/a|n/a"
+      continue
+    fi
+    if [[ "$scenario" == static-* ]]; then
+      # bench/run's curl check before wrk: HTTP code, Content-Length, bytes received.
+      want=${static_size[$scenario]}
+      got=$(cat "$out/raw/$server-$scenario.check" 2>/dev/null || echo missing)
+      check "$server $scenario: 200, Content-Length and body of $want bytes ($got)" \
+        test "$got" = "200 $want $want"
+      # The report's vs nginx column: a ratio (nginx itself: 1.00x).
+      line=$(awk -F'|' -v s="$server" -v c="$scenario" '
+          { for (i = 2; i < NF; i++) gsub(/^ +| +$/, "", $i) }
+          $2 == c && $3 == s { print $10 }' "$out/report.md")
+      check "$server $scenario: the report shows the ratio vs nginx ($line)" \
+        grep -Eq '^[0-9]+\.[0-9]{2}x$' <<<"${line:-x}"
+    fi
     row=$(awk -F'\t' -v s="$server" -v c="$scenario" '$1 == s && $2 == c' "$out/results.tsv")
     check "$server $scenario answered ($row)" \
       awk -F'\t' '{ exit !($8 == "ok" && $3 > 0 && $5 == 0 && $6 == 0) }' <<<"${row:-x}"
@@ -37,7 +63,7 @@ for server in "${servers[@]}"; do
     # request (0.00 is possible: CPU time comes in clock ticks, usually 10 ms).
     check "$server $scenario: results.tsv has requests and CPU µs per request ($row)" \
       awk -F'\t' '{ exit !($9 ~ /^[0-9]+$/ && $9 > 0 && $10 ~ /^[0-9]+$/ && $11 ~ /^[0-9]+\.[0-9][0-9]$/) }' <<<"${row:-x}"
-    # The report's row: | scenario | server | req/s | p99 | CPU µs/req | vs Gin | vs ceiling | CPU vs ceiling |
+    # The report's row: | scenario | server | req/s | p99 | CPU µs/req | vs Gin | vs ceiling | CPU vs ceiling | vs nginx |
     line=$(awk -F'|' -v s="$server" -v c="$scenario" '
         { for (i = 2; i < NF; i++) gsub(/^ +| +$/, "", $i) }
         $2 == c && $3 == s { print $6 "|" $9 }' "$out/report.md")
@@ -50,7 +76,11 @@ for server in "${servers[@]}"; do
 done
 check "the report has a table" grep -q '^| scenario' "$out/report.md"
 check "the report's table has a CPU µs/req column" \
-  grep -q '^| scenario | server | req/s | p99 (ms) | CPU µs/req | vs Gin | vs ceiling | CPU vs ceiling |$' "$out/report.md"
+  grep -q '^| scenario | server | req/s | p99 (ms) | CPU µs/req | vs Gin | vs ceiling | CPU vs ceiling | vs nginx |$' "$out/report.md"
+for scenario in static-1k static-1m; do
+  check "the report's notes give sloe / nginx for $scenario" \
+    grep -Eq "^- $scenario \(GET of a [0-9]+-byte file\): sloe / nginx [0-9]+\.[0-9]{2}x in req/s" "$out/report.md"
+done
 check "results.tsv names its CPU columns" \
   grep -q $'\trequests\tserver_cpu_us\tcpu_us_per_req$' <(head -1 "$out/results.tsv")
 
