@@ -5,7 +5,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
-#include <deque>
+#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,7 +50,9 @@ class Output {
     std::size_t sent = 0;
   };
 
-  std::deque<Piece> queued_;  // before tail_: bytes that preceded a file, and the files
+  // Before tail_: bytes that preceded a file, and the files. A list, not a deque: an empty one
+  // allocates nothing, and every idle connection has one.
+  std::list<Piece> queued_;
   std::size_t queued_bytes_ = 0;
   std::string tail_;
   std::size_t tail_sent_ = 0;
