@@ -1,7 +1,10 @@
 #include "net/server.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+
+#include <csignal>
 
 #include <asio/post.hpp>
 #include <asio/socket_base.hpp>
@@ -62,6 +65,13 @@ void Worker::run_thread() {
   accept();
   sweep();
   thread_ = std::thread([this] {
+    // sendfile(2) has no MSG_NOSIGNAL: a client gone in the middle of a file would raise
+    // SIGPIPE, whose default action ends the process. Blocked on the worker threads only, it
+    // comes back as EPIPE, and the process's own disposition is left as the application set it.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     detail::set_this_thread_executor(executor_);
     io_.run();
     detail::set_this_thread_executor(nullptr);
