@@ -27,7 +27,8 @@ Output::Front Output::front() const {
   if (queued_.empty()) return {std::string_view(tail_).substr(tail_sent_), nullptr};
   const Piece& piece = queued_.front();
   if (piece.file.file) return {{}, &piece.file};
-  return {std::string_view(piece.bytes).substr(piece.sent), nullptr};
+  // Queued bytes always precede a file (append_file put them there).
+  return {std::string_view(piece.bytes).substr(piece.sent), nullptr, true};
 }
 
 void Output::consume(std::size_t n) {

@@ -36,6 +36,7 @@ class Output {
   struct Front {
     std::string_view bytes;
     const FileRange* file = nullptr;  // set when the front is a file: send `file`, not bytes
+    bool file_follows = false;        // the bytes are a head whose file comes next
   };
   Front front() const;
   /// `n` bytes of the front piece were sent.

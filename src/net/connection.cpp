@@ -144,7 +144,10 @@ void Connection::send() {
                         std::min(front.file->length, kMaxSendfileBytes));
       if (sent == 0) errno = EIO;  // the file shrank: the promised length cannot be sent
     } else {
-      sent = ::send(fd, front.bytes.data(), front.bytes.size(), MSG_NOSIGNAL);
+      // A head followed by a file leaves with the file's first bytes, not in a segment of its
+      // own (TCP_NODELAY would send it alone): sendfile's last part pushes both.
+      sent = ::send(fd, front.bytes.data(), front.bytes.size(),
+                    MSG_NOSIGNAL | (front.file_follows ? MSG_MORE : 0));
     }
     if (sent > 0) {
       output.consume(static_cast<std::size_t>(sent));
