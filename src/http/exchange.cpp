@@ -18,7 +18,6 @@ const std::shared_ptr<Executor>& Exchange::executor() const {
 void Exchange::begin(const Request& request, ResponseFraming framing) {
   request_ = &request;
   framing_ = framing;
-  status_ = 0;
   body_bytes_ = 0;
   answered_ = streaming_ = chunked_ = bodiless_ = later_ = abandoned_ = false;
   keep_alive_ = framing.keep_alive;
@@ -30,7 +29,6 @@ void Exchange::write_head(int status, ResponseHeaders& headers, BodyLength lengt
     keep_alive_ = false;
     headers.remove("Connection");
   }
-  status_ = status;
   answered_ = true;
   // Abandoned: the client is gone, nothing more is written for it.
   bodiless_ = framing_.head_request || is_bodiless_status(status) || abandoned_;

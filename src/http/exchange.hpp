@@ -48,8 +48,7 @@ class Exchange {
   void write(std::string_view bytes);
   bool streaming() const { return streaming_; }
   bool answered() const { return answered_; }
-  /// The answer's status and its body bytes so far (what a HEAD answer would have sent).
-  int status() const { return status_; }
+  /// The answer's body bytes so far (what a HEAD answer would have sent).
   std::size_t body_bytes() const { return body_bytes_; }
 
   // ---- answering later ---------------------------------------------------------------------
@@ -86,7 +85,6 @@ class Exchange {
   Session* session_;
   const Request* request_ = nullptr;
   ResponseFraming framing_;
-  int status_ = 0;
   std::size_t body_bytes_ = 0;
   bool answered_ = false;
   bool streaming_ = false;
