@@ -1,10 +1,16 @@
 #include "net/connection.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
+
+#include <spdlog/spdlog.h>
+#include <asio/post.hpp>
 
 #include "net/server.hpp"
 
@@ -19,24 +25,28 @@ constexpr auto kShutdownLingerTime = std::chrono::milliseconds(100);
 // worker from its other connections.
 constexpr std::size_t kMaxSendfileBytes = 1024 * 1024;
 
-std::string peer_address(asio::ip::tcp::socket& socket) {
-  std::error_code ec;
-  asio::ip::tcp::endpoint peer = socket.remote_endpoint(ec);
-  return ec ? std::string() : peer.address().to_string();
+bool would_block(int error) {
+  return error == EAGAIN || error == EWOULDBLOCK;
 }
 }  // namespace
 
-Connection::Connection(Worker& worker, asio::ip::tcp::socket socket)
+Connection::Connection(Worker& worker, http::FileDescriptor socket, std::string peer)
     : worker_(worker),
       socket_(std::move(socket)),
-      session_(worker.limits(), worker.handler(), *this, peer_address(socket_)) {
-  std::error_code ec;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.non_blocking(true, ec);
+      session_(worker.limits(), worker.handler(), *this, std::move(peer)) {
+  int one = 1;
+  ::setsockopt(socket_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 void Connection::start(std::list<std::unique_ptr<Connection>>::iterator self) {
   self_ = self;
+  // Joining the set reports the socket's present readiness: a request that came with the
+  // connection is read at the next batch.
+  if (std::error_code ec = worker_.readiness().add(socket_.get(), *this)) {
+    spdlog::warn("sloe: cannot watch a new connection: {}; closing it", ec.message());
+    close();
+    return;
+  }
   after_input(Clock::now());
   read();
 }
@@ -57,59 +67,92 @@ void Connection::output_ready() {
   proceed();
 }
 
+void Connection::on_ready(std::uint32_t events) {
+  if (closed_) return;  // closed earlier in the same batch
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_done_ = true;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable_ = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable_ = true;
+  if (sending_) {
+    // Waiting for the socket to take more output; reading goes on once it has.
+    if (writable_) {
+      sending_ = false;
+      send();
+    }
+    return;
+  }
+  if (reading_ && readable_) on_readable();
+}
+
 void Connection::read() {
-  // Wait for readability without a buffer: an idle connection holds no read memory, and the
-  // bytes land in the worker's shared buffer when they come.
-  reading_ = true;
-  socket_.async_wait(asio::socket_base::wait_read, [this](const std::error_code& ec) {
-    reading_ = false;
-    on_readable(ec);
+  // An idle connection holds no read memory: the bytes land in the worker's shared buffer when
+  // they come.
+  if (!readable_) {
+    reading_ = true;
+    return;
+  }
+  reading_ = false;
+  if (read_posted_) return;
+  // The socket may still have bytes (the last read filled its buffer): read them after the
+  // worker's other sockets have had a turn, so that one client streaming requests cannot keep
+  // the others waiting.
+  read_posted_ = true;
+  asio::post(worker_.io(), [this] {
+    read_posted_ = false;
+    if (closed_) {
+      maybe_retire();
+    } else if (!sending_) {
+      on_readable();
+    }
   });
 }
 
-void Connection::on_readable(const std::error_code& ec) {
-  if (closed_ || ec) {
-    close();
-    return;
-  }
-  if (sending_) return;  // reading goes on once the client has taken what it is sent
+void Connection::on_readable() {
+  reading_ = false;
   if (session_.waiting()) {
     check_hangup();
     return;
   }
-  std::error_code read_ec;
+  const int fd = socket_.get();
+  ssize_t received;
+  std::size_t asked;
   if (lingering_) {
     // The answer is out; the client's remaining bytes are read and dropped so that closing
     // does not reset the connection before the client has read the answer.
     http::ReadBuffer& sink = worker_.read_buffer();
-    lingered_ += socket_.read_some(asio::buffer(sink.data.get(), sink.capacity), read_ec);
-    if (read_ec != asio::error::would_block && (read_ec || lingered_ > kLingerBytes)) {
-      close();
-    } else {
-      read();
-    }
-    return;
-  }
-  if (session_.has_pending_input()) {
+    asked = sink.capacity;
+    received = ::recv(fd, sink.data.get(), asked, 0);
+    if (received > 0) lingered_ += static_cast<std::size_t>(received);
+  } else if (session_.has_pending_input()) {
     // The rest of a request: straight into the session's own buffer.
     std::span<char> space = session_.prepare(kReadChunk);
-    std::size_t bytes = socket_.read_some(asio::buffer(space.data(), space.size()), read_ec);
-    if (!read_ec) {
-      session_.commit(bytes);
+    asked = space.size();
+    received = ::recv(fd, space.data(), asked, 0);
+    if (received > 0) {
+      session_.commit(static_cast<std::size_t>(received));
       session_.process();
     }
   } else {
     http::ReadBuffer& buffer = worker_.read_buffer();
-    std::size_t bytes =
-        socket_.read_some(asio::buffer(buffer.data.get(), buffer.capacity), read_ec);
-    if (!read_ec) session_.process(buffer, bytes);
+    asked = buffer.capacity;
+    received = ::recv(fd, buffer.data.get(), asked, 0);
+    if (received > 0) session_.process(buffer, static_cast<std::size_t>(received));
   }
-  if (read_ec == asio::error::would_block) {
+  const int error = received < 0 ? errno : 0;
+  // A short read drained the socket: the next bytes bring a new edge.
+  if (received >= 0 && static_cast<std::size_t>(received) < asked && !peer_done_) {
+    readable_ = false;
+  }
+  if (received < 0 && (would_block(error) || error == EINTR)) {
+    readable_ = error == EINTR;
     read();
     return;
   }
-  if (read_ec) {
+  if (received <= 0 || (lingering_ && lingered_ > kLingerBytes)) {
     close();
+    return;
+  }
+  if (lingering_) {
+    read();
     return;
   }
   after_input(Clock::now());
@@ -134,7 +177,7 @@ void Connection::send() {
   if (sending_ || closed_) return;
   sending_ = true;
   http::Output& output = session_.output();
-  const int fd = socket_.native_handle();
+  const int fd = socket_.get();
   while (!output.empty()) {
     http::Output::Front front = output.front();
     ssize_t sent;
@@ -154,16 +197,10 @@ void Connection::send() {
       continue;
     }
     if (sent < 0 && errno == EINTR) continue;
-    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (sent < 0 && would_block(errno)) {
+      // sending_ stays set: on_ready() goes on when the socket takes more.
+      writable_ = false;
       deadline_ = Clock::now() + worker_.options().write_timeout;
-      socket_.async_wait(asio::socket_base::wait_write, [this](const std::error_code& ec) {
-        sending_ = false;
-        if (closed_ || ec) {
-          close();
-        } else {
-          send();
-        }
-      });
       session_.output_sent();  // what was sent may have made room for a streamed answer
       return;
     }
@@ -179,8 +216,7 @@ void Connection::send() {
 void Connection::on_sent() {
   if (worker_.shutting_down()) session_.begin_shutdown();
   if (session_.closing() && !session_.waiting()) {
-    std::error_code ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    ::shutdown(socket_.get(), SHUT_WR);
     lingering_ = true;
     deadline_ = Clock::now() + (worker_.shutting_down() ? kShutdownLingerTime : kLingerTime);
     if (!reading_) read();
@@ -213,9 +249,10 @@ void Connection::after_input(Clock::time_point now) {
 
 void Connection::check_hangup() {
   char byte;
-  ssize_t peeked = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK);
+  ssize_t peeked = ::recv(socket_.get(), &byte, 1, MSG_PEEK);
   if (peeked > 0) return;  // the next pipelined request: read once the exchange ends
-  if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+  if (peeked < 0 && (would_block(errno) || errno == EINTR)) {
+    readable_ = errno == EINTR;
     read();
     return;
   }
@@ -245,8 +282,9 @@ void Connection::close(bool forced) {
   if (!closed_) {
     closed_ = true;
     forced_ = forced;
-    std::error_code ignored;
-    socket_.close(ignored);
+    socket_ = http::FileDescriptor();  // closing it also takes it out of the readiness set
+    reading_ = false;
+    sending_ = false;
     if (session_.waiting()) session_.abandon();
   }
   maybe_retire();
@@ -254,7 +292,7 @@ void Connection::close(bool forced) {
 
 void Connection::maybe_retire() {
   // An open exchange still refers to this connection: wait for the application to end it.
-  if (closed_ && !reading_ && !sending_ && !session_.waiting() && !retiring_) {
+  if (closed_ && !read_posted_ && !session_.waiting() && !retiring_) {
     retiring_ = true;
     worker_.retire(this, forced_);
   }

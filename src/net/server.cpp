@@ -1,9 +1,12 @@
 #include "net/server.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <csignal>
 
 #include <asio/post.hpp>
@@ -16,7 +19,23 @@ namespace sloe::net {
 
 namespace {
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
+
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
 }
+
+std::string address_text(const sockaddr_storage& address) {
+  char text[INET6_ADDRSTRLEN] = "";
+  if (address.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, text,
+                sizeof text);
+  } else if (address.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, text,
+                sizeof text);
+  }
+  return text;
+}
+}  // namespace
 
 void WorkerExecutor::post(std::function<void()> fn) {
   std::lock_guard lock(mutex_);
@@ -46,23 +65,37 @@ Worker::~Worker() {
 }
 
 void Worker::listen(const asio::ip::tcp::endpoint& endpoint) {
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  listener_ = http::FileDescriptor(
+      ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!listener_) throw_errno("socket");
   int one = 1;
-  if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-    throw std::system_error(errno, std::generic_category(), "setsockopt(SO_REUSEPORT)");
+  if (::setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+    throw_errno("setsockopt(SO_REUSEADDR)");
   }
-  acceptor_.bind(endpoint);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
+  if (::setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    throw_errno("setsockopt(SO_REUSEPORT)");
+  }
+  if (::bind(listener_.get(), endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0) {
+    throw_errno("bind");
+  }
+  if (::listen(listener_.get(), SOMAXCONN) != 0) throw_errno("listen");
 }
 
 std::uint16_t Worker::local_port() const {
-  return acceptor_.local_endpoint().port();
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length);
+  return address.ss_family == AF_INET6
+             ? ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port)
+             : ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
 }
 
 void Worker::run_thread() {
   work_.emplace(io_.get_executor());
-  accept();
+  if (std::error_code ec = readiness_.add(listener_.get(), *this)) {
+    throw std::system_error(ec, "epoll_ctl(EPOLL_CTL_ADD) of the listening socket");
+  }
+  readiness_.start();
   sweep();
   thread_ = std::thread([this] {
     // sendfile(2) has no MSG_NOSIGNAL: a client gone in the middle of a file would raise
@@ -78,23 +111,35 @@ void Worker::run_thread() {
   });
 }
 
+void Worker::on_ready(std::uint32_t) {
+  accept();
+}
+
 void Worker::accept() {
-  acceptor_.async_accept([this](const std::error_code& ec, asio::ip::tcp::socket socket) {
-    if (shutting_down_ || !acceptor_.is_open()) return;
-    if (ec) {
-      // Out of descriptors or memory: back off instead of spinning on the error.
-      spdlog::warn("sloe: accept failed: {}; retrying in 50 ms", ec.message());
+  // Edge-triggered: take every waiting connection, until accept would block.
+  while (!shutting_down_ && listener_) {
+    sockaddr_storage peer{};
+    socklen_t length = sizeof peer;
+    int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&peer), &length,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      // Out of descriptors or memory: back off instead of spinning on the error. No new edge
+      // comes for connections already waiting, so the retry accepts them.
+      spdlog::warn("sloe: accept failed: {}; retrying in 50 ms",
+                   std::generic_category().message(errno));
       accept_retry_.expires_after(std::chrono::milliseconds(50));
-      accept_retry_.async_wait([this](const std::error_code& wait_ec) {
-        if (!wait_ec) accept();
+      accept_retry_.async_wait([this](const std::error_code& ec) {
+        if (!ec) accept();
       });
       return;
     }
-    connections_.push_back(std::make_unique<Connection>(*this, std::move(socket)));
+    connections_.push_back(
+        std::make_unique<Connection>(*this, http::FileDescriptor(fd), address_text(peer)));
     open_.fetch_add(1, std::memory_order_relaxed);
     connections_.back()->start(std::prev(connections_.end()));
-    accept();
-  });
+  }
 }
 
 void Worker::sweep() {
@@ -120,8 +165,7 @@ void Worker::retire(Connection* connection, bool forced) {
 void Worker::begin_shutdown() {
   asio::post(io_, [this] {
     shutting_down_ = true;
-    std::error_code ignored;
-    acceptor_.close(ignored);
+    listener_ = http::FileDescriptor();
     accept_retry_.cancel();
     for (auto it = connections_.begin(); it != connections_.end();) {
       Connection& connection = **it++;
@@ -143,6 +187,7 @@ void Worker::stop_and_join() {
   static_cast<WorkerExecutor&>(*executor_).stop();
   asio::post(io_, [this] {
     sweep_timer_.cancel();
+    readiness_.stop();
     work_.reset();
   });
   // Timers of requests answered later (a coroutine's sleep_for) may still be pending: give them

@@ -1,6 +1,6 @@
 #pragma once
-// The net layer: one worker thread per core, each with its own io_context, acceptor
-// (SO_REUSEPORT spreads connections across them), Context pool and connections.
+// The net layer: one worker thread per core, each with its own io_context, listening socket
+// (SO_REUSEPORT spreads connections across them), readiness set, Context pool and connections.
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
@@ -20,7 +20,9 @@
 #include <vector>
 
 #include "http/exchange.hpp"
+#include "http/file_descriptor.hpp"
 #include "http/session.hpp"
+#include "net/readiness_set.hpp"
 #include "sloe/async/executor.hpp"
 
 namespace sloe::net {
@@ -57,7 +59,7 @@ class WorkerExecutor final : public Executor {
 
 /// One event loop on one thread. Owns its connections; everything here runs on that thread
 /// except the atomics.
-class Worker {
+class Worker final : private ReadinessSet::Listener {
  public:
   Worker(http::Application& application, const ServerOptions& options);
   ~Worker();
@@ -87,11 +89,14 @@ class Worker {
     return read_buffer_;
   }
   asio::io_context& io() { return io_; }
+  ReadinessSet& readiness() { return readiness_; }
   bool shutting_down() const { return shutting_down_; }
   /// A connection finished: the worker destroys it.
   void retire(Connection* connection, bool forced);
 
  private:
+  // The listening socket is ready: accept every connection waiting.
+  void on_ready(std::uint32_t events) override;
   void accept();
   void sweep();
 
@@ -100,7 +105,8 @@ class Worker {
   std::unique_ptr<http::RequestHandler> handler_;  // this thread's Contexts
   asio::io_context io_{1};
   std::shared_ptr<Executor> executor_ = std::make_shared<WorkerExecutor>(io_);
-  asio::ip::tcp::acceptor acceptor_{io_};
+  ReadinessSet readiness_{io_};
+  http::FileDescriptor listener_;
   asio::steady_timer sweep_timer_{io_};
   asio::steady_timer accept_retry_{io_};
   // Large enough for a read of many pipelined requests; small because a request answered later
@@ -121,8 +127,8 @@ class Server {
   Server(http::Application& application, ServerOptions options);
   ~Server();
 
-  /// Binds every worker's acceptor and starts the threads. Throws std::system_error when the
-  /// address cannot be bound.
+  /// Binds every worker's listening socket and starts the threads. Throws std::system_error when
+  /// the address cannot be bound.
   void start(const std::string& host, std::uint16_t port);
   std::uint16_t port() const { return port_; }
   /// Graceful stop; when connections are still busy after `grace`, `grace_over` runs (the

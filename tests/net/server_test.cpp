@@ -105,6 +105,19 @@ TEST(ServerKeepAlive, ManyRequestsOnOneConnection) {
   EXPECT_TRUE(socket.stays_open(100ms));
 }
 
+TEST(ServerKeepAlive, ClientThatEndsItsStreamGetsItsAnswerAndTheEnd) {
+  // The request and the client's FIN may arrive together, in one readiness report: the server
+  // must still see the end of the stream after answering, not wait out the idle timeout.
+  TestServer server;
+  RawSocket socket = server.connect();
+  ASSERT_TRUE(socket.send(get("/echo?v=last")));
+  ASSERT_TRUE(socket.shutdown_write());
+  std::optional<RawResponse> r = socket.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "last");
+  EXPECT_TRUE(socket.wait_closed(10000ms)) << "closed only by the 60 s idle timeout";
+}
+
 TEST(ServerKeepAlive, ConnectionHeaderDecidesClose) {
   struct Case {
     const char* name;
@@ -157,6 +170,25 @@ TEST(ServerPipelining, FiftyRequestsInOneWriteAnswerInOrder) {
     EXPECT_EQ(answers[i].body, "r" + std::to_string(i)) << "answer " << i << " out of order";
   }
   EXPECT_TRUE(socket.stays_open(50ms));
+}
+
+TEST(ServerPipelining, MoreRequestsThanOneReadHoldsAnswerInOrder) {
+  // About 90 KiB of requests in one stream: the worker's read buffer takes 16 KiB at a time, and
+  // the socket reports readiness once (edge-triggered), so the connection must read on by
+  // itself after each full read.
+  TestServer server;
+  RawSocket socket = server.connect();
+  constexpr std::size_t kRequests = 3000;
+  std::string batch;
+  for (std::size_t i = 0; i < kRequests; ++i) batch += get("/echo?v=" + std::to_string(i));
+  // The answers are read while the requests are sent: neither side's buffers fill up.
+  std::thread sender([&socket, &batch] { socket.send(batch); });
+  std::vector<RawResponse> answers = socket.read_responses(kRequests, 20000ms);
+  sender.join();
+  ASSERT_EQ(answers.size(), kRequests);
+  for (std::size_t i = 0; i < kRequests; ++i) {
+    ASSERT_EQ(answers[i].body, std::to_string(i)) << "answer " << i << " out of order";
+  }
 }
 
 TEST(ServerPipelining, BatchSplitAtEveryByteBoundary) {

@@ -115,6 +115,10 @@ class RawSocket {
     return true;
   }
 
+  /// Ends the client's side of the stream (a FIN), as a client does that sends its last
+  /// request and only reads from then on.
+  bool shutdown_write() { return ::shutdown(fd_, SHUT_WR) == 0; }
+
   /// Reads until `count` complete responses (interim 1xx responses count) are buffered, the
   /// peer closes, or `timeout` passes; returns the complete ones, leaving the rest buffered.
   /// `head` treats every response as an answer to HEAD (no body despite Content-Length).
