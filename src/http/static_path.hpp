@@ -6,12 +6,13 @@
 // - The request path is cleaned as path.Clean("/" + path): "..", "." and repeated slashes go,
 //   and ".." never climbs above the root. A backslash is an ordinary byte on POSIX, as in Go.
 // - A NUL byte is refused with 400 (Go answers 500).
-// - Symlinks are followed when they stay under the root: the path is walked one element at a
-//   time with openat and O_NOFOLLOW, each symlink read and resolved by sloe, so a ".." in a link
-//   target that would step above the root, or an absolute target, is refused with 404 (the
-//   same answer as a missing file, so a probe learns nothing about the tree outside). Go's
-//   http.Dir follows every symlink, out of the root too. These are the semantics of openat2's
-//   RESOLVE_BENEATH, which a later version may use as a fast path.
+// - Symlinks are followed when they stay under the root: a ".." in a link target that would
+//   step above the root, or an absolute target, is refused with 404 (the same answer as a
+//   missing file, so a probe learns nothing about the tree outside). Go's http.Dir follows
+//   every symlink, out of the root too. A regular file is opened in one openat2 call with
+//   RESOLVE_BENEATH, which has these rules in the kernel; everything else (and every file on a
+//   kernel without openat2) is walked one element at a time with openat and O_NOFOLLOW, each
+//   symlink read and resolved by sloe, which also tells a directory, a redirect or a refusal.
 // - A directory is served by its index.html; without one it is a 404 (no listing; Gin's
 //   Static() disables listings too).
 // - Dot files are served, as in Go.
