@@ -39,11 +39,32 @@ void Context::on_answered(std::function<void(Context&)> fn) {
 
 // ---- chain --------------------------------------------------------------------------------
 
-void Context::next() {
+Next Context::next() {
   check();
   ContextState& s = *state_;
+  const int running = s.coroutines;
+  s.chain_paused = false;
   const int size = static_cast<int>(s.chain->size());
-  for (++s.index; s.index < size; ++s.index) (*s.chain)[static_cast<std::size_t>(s.index)](*this);
+  for (++s.index; s.index < size; ++s.index) {
+    (*s.chain)[static_cast<std::size_t>(s.index)](*this);
+    // A coroutine middleware waits before its own next(), which goes on from its index.
+    if (s.chain_paused) break;
+  }
+  return Next(*this, running);
+}
+
+bool Next::await_ready() const {
+  return context_->state_->coroutines <= coroutines_;
+}
+
+void Next::await_suspend(std::coroutine_handle<> waiting) const {
+  context_->state_->chain_waiters.push_back({waiting, coroutines_});
+}
+
+void Next::await_resume() const {
+  context_->check();  // the request may have ended meanwhile (its request_timeout)
+  ContextState& s = *context_->state_;
+  if (s.chain_error) std::rethrow_exception(std::exchange(s.chain_error, nullptr));
 }
 
 void Context::abort() {
@@ -154,7 +175,8 @@ void ContextAccess::end(Context& c) {
   c.generation_ = s.home->pool.count_completion();
   s.pending = false;
   s.returned = false;
-  s.coroutine_running = false;
+  s.chain_paused = false;
+  s.chain_error = nullptr;
   s.stream_broken = false;
   s.on_answered.clear();
   if (s.scope) {
@@ -220,11 +242,11 @@ void ContextAccess::finish(Context& c) {
   }
   ContextPool& pool = s.home->pool;
   const bool complete = !s.stream_broken;
-  // Answered while its coroutine still runs (the request_timeout 503): the coroutine's driver
-  // returns the Context to the pool when the coroutine is done with it.
-  const bool coroutine_running = s.coroutine_running;
+  // Answered while coroutines still run (the request_timeout 503): the last one to finish
+  // returns the Context to the pool.
+  const bool coroutines_running = s.coroutines > 0;
   end(c);
-  if (coroutine_running) {
+  if (coroutines_running) {
     pool.hold(c);
   } else {
     pool.release(c);

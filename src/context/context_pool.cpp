@@ -59,14 +59,13 @@ void ContextPool::release(Context& c) {
   enqueue(c);
 }
 
-void ContextPool::hold(Context& c) {
-  return_state(c);
+void ContextPool::hold(Context&) {
   ++held_;
 }
 
 void ContextPool::release_held(Context& c) {
   --held_;
-  enqueue(c);
+  release(c);
 }
 
 }  // namespace sloe::detail

@@ -4,6 +4,7 @@
 
 #include <any>
 #include <chrono>
+#include <coroutine>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -99,9 +100,23 @@ struct ContextState {
   // complete_async(); the request finishes once its handler chain has returned too.
   bool pending = false;
   bool returned = false;
-  // A coroutine handler runs on this request: if the request ends first (its deadline), the
-  // Context stays out of the pool until the coroutine is done with it.
-  bool coroutine_running = false;
+  // Coroutine handlers of this request still running; the request is answered when the last
+  // one finishes. Not reset when the request ends: if it ends first (its deadline), the
+  // Context stays out of the pool until they are all done with it.
+  int coroutines = 0;
+  // A coroutine middleware suspended before its c.next(): the chain goes on from it when it
+  // calls next(), not at once.
+  bool chain_paused = false;
+  // Coroutines suspended in `co_await c.next()`, each with the number of coroutines running
+  // when it called next(): it resumes when the count is back to that, innermost first.
+  struct ChainWaiter {
+    std::coroutine_handle<> handle;
+    int coroutines;
+  };
+  std::vector<ChainWaiter> chain_waiters;
+  // The first exception a coroutine handler let out: rethrown by the next `co_await c.next()`
+  // that resumes, or else answered with the 500 when the last coroutine finishes.
+  std::exception_ptr chain_error;
   // A streamed answer broke off (its step threw): the client must see it incomplete.
   bool stream_broken = false;
   // Context::on_answered() hooks, run once the answer is final.
@@ -157,8 +172,8 @@ class ContextPool {
   Context& acquire();
   /// After ContextAccess::end: `c` joins the back of the queue, its state is free at once.
   void release(Context& c);
-  /// After ContextAccess::end while a coroutine still refers to `c`: its state is free at
-  /// once, `c` stays out of the queue (dead) until release_held(c).
+  /// After ContextAccess::end while coroutines still refer to `c`: `c` keeps its state (their
+  /// count, their waits) and stays out of the queue (dead) until release_held(c).
   void hold(Context& c);
   void release_held(Context& c);
   /// Contexts held for coroutines that outlived their requests.

@@ -1,6 +1,7 @@
 // The end of a request as middleware sees it: c.on_answered runs once with the final answer for
-// plain, coroutine, deferred and streamed handlers alike, and an exception gets the same answer
-// whichever kind of handler threw it.
+// plain, coroutine, deferred and streamed handlers alike, an exception gets the same answer
+// whichever kind of handler threw it, and coroutine middleware that awaits c.next() works
+// after the whole chain and catches what a coroutine handler threw after its first co_await.
 
 #include <gtest/gtest.h>
 
@@ -108,6 +109,168 @@ TEST(ErrorAnswer, IsTheSameWhateverTheHandlerKindAndWhereverItThrew) {
     EXPECT_EQ(r.header("X-Request-ID"), "same-shape") << path;
     EXPECT_EQ(r.header("X-Half"), "") << path << ": what the handler wrote is dropped";
   }
+}
+
+// ---- coroutine middleware: co_await c.next() ------------------------------------------------
+
+struct UpstreamDown : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+TEST(CoroutineMiddleware, CatchesWhatTheHandlerThrewAfterItsFirstAwait) {
+  sloe::Engine app;
+  app.use([](Context& c) -> sloe::Task<> {
+    try {
+      co_await c.next();
+      c.header("X-Status-Seen", std::to_string(c.response_status()));
+    } catch (const UpstreamDown& e) {
+      c.string(502, "caught: {}", e.what());
+    }
+  });
+  app.get("/down", [](Context& c) -> sloe::Task<> {
+    co_await sloe::sleep_for(c.scope(), 1ms);
+    throw UpstreamDown("orders");
+  });
+  app.get("/up", [](Context& c) -> sloe::Task<> {
+    co_await sloe::sleep_for(c.scope(), 1ms);
+    c.string(201, "made");
+  });
+  app.get("/plain", [](Context& c) { c.string(202, "plain"); });
+  Client client(app);
+  auto down = client.get("/down");
+  EXPECT_EQ(down.status, 502);
+  EXPECT_EQ(down.body, "caught: orders");
+  auto up = client.get("/up");
+  EXPECT_EQ(up.status, 201);
+  EXPECT_EQ(up.body, "made");
+  EXPECT_EQ(up.header("X-Status-Seen"), "201") << "the code after co_await ran after the handler";
+  auto plain = client.get("/plain");
+  EXPECT_EQ(plain.status, 202);
+  EXPECT_EQ(plain.header("X-Status-Seen"), "202");
+}
+
+TEST(CoroutineMiddleware, WhatItDoesNotCatchIsTheUniform500) {
+  sloe::Engine app;
+  app.use([](Context& c) -> sloe::Task<> {
+    co_await c.next();
+    c.header("X-Never", "1");
+  });
+  app.get("/down", [](Context& c) -> sloe::Task<> {
+    co_await sloe::sleep_for(c.scope(), 1ms);
+    throw UpstreamDown("orders");
+  });
+  Client client(app);
+  auto r = client.get("/down");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body, "internal server error");
+  EXPECT_EQ(r.header("Content-Type"), "text/plain; charset=utf-8");
+  EXPECT_EQ(r.header("X-Never"), "");
+}
+
+TEST(CoroutineMiddleware, NestedOnesResumeInnermostFirst) {
+  sloe::Engine app;
+  std::vector<std::string> order;
+  auto around = [&order](std::string name) {
+    return [&order, name](Context& c) -> sloe::Task<> {
+      order.push_back(name + " before");
+      co_await c.next();
+      order.push_back(name + " after");
+    };
+  };
+  app.use(around("outer"));
+  app.use([&order](Context& c) {
+    order.push_back("plain before");
+    c.next();
+    order.push_back("plain after");  // a plain middleware cannot wait: it goes on at once
+  });
+  app.use(around("inner"));
+  app.get("/", [&order](Context& c) -> sloe::Task<> {
+    co_await sloe::sleep_for(c.scope(), 1ms);
+    order.push_back("handler");
+    c.string(200, "ok");
+  });
+  Client client(app);
+  EXPECT_EQ(client.get("/").body, "ok");
+  const std::vector<std::string> expected{"outer before", "plain before", "inner before",
+                                          "plain after",  "handler",      "inner after",
+                                          "outer after"};
+  EXPECT_EQ(order, expected);
+}
+
+TEST(CoroutineMiddleware, TheChainWaitsForOneThatSuspendsBeforeItsNext) {
+  // An asynchronous check before the rest of the chain, as an auth middleware that asks a
+  // token service: the handler runs after it, not at its first suspension.
+  sloe::Engine app;
+  std::vector<std::string> order;
+  app.use([&order](Context& c) -> sloe::Task<> {
+    co_await sloe::sleep_for(c.scope(), 1ms);
+    if (c.query("token") != "good") {
+      c.abort_with_status_json(401, {{"error", "bad token"}});
+      co_return;
+    }
+    c.set("user", std::string("ada"));
+    order.push_back("checked");
+    co_await c.next();
+  });
+  app.get("/me", [&order](Context& c) {
+    order.push_back("handler");
+    c.string(200, *c.get<std::string>("user"));
+  });
+  Client client(app);
+  auto good = client.get("/me?token=good");
+  EXPECT_EQ(good.status, 200);
+  EXPECT_EQ(good.body, "ada");
+  EXPECT_EQ(order, (std::vector<std::string>{"checked", "handler"}));
+  EXPECT_EQ(client.get("/me?token=bad").status, 401);
+  EXPECT_EQ(order.size(), 2u) << "an aborted chain runs no further handler";
+}
+
+TEST(CoroutineMiddleware, OneThatNeverCallsNextIsFollowedByTheChainWhenItEnds) {
+  // Gin runs the next handler once one returns without c.Next(); a coroutine returns when it
+  // ends.
+  sloe::Engine app;
+  std::vector<std::string> order;
+  app.use([&order](Context& c) -> sloe::Task<> {
+    co_await sloe::sleep_for(c.scope(), 1ms);
+    order.push_back("audit");
+  });
+  app.get("/", [&order](Context& c) {
+    order.push_back("handler");
+    c.string(200, "ok");
+  });
+  Client client(app);
+  EXPECT_EQ(client.get("/").body, "ok");
+  EXPECT_EQ(order, (std::vector<std::string>{"audit", "handler"}));
+}
+
+TEST(CoroutineMiddleware, ARequestTimeoutEndsTheWaitAndEveryCoroutineFinishes) {
+  sloe::EngineOptions options;
+  options.request_timeout = 20ms;
+  sloe::Engine app(options);
+  bool middleware_resumed = false;
+  bool handler_finished = false;
+  app.use([&](Context& c) -> sloe::Task<> {
+    try {
+      co_await c.next();
+    } catch (const sloe::ContextMisuse&) {
+      // The 503 went out before the handler's scope woke it (the two timers race): the wait
+      // ends all the same, and `c` says the request is over.
+    }
+    middleware_resumed = true;
+  });
+  app.get("/stuck", [&](Context& c) -> sloe::Task<> {
+    sloe::Scope scope = c.scope();
+    co_await sloe::sleep_for(scope, 1h);  // only the scope's cancellation ends this
+    handler_finished = true;
+  });
+  app.get("/ping", [](Context& c) { c.string(200, "pong"); });
+  {
+    Client client(app);
+    EXPECT_EQ(client.get("/stuck").status, 503);
+    EXPECT_EQ(client.get("/ping").body, "pong");
+  }  // the Client runs the coroutines to their end before it goes
+  EXPECT_TRUE(handler_finished);
+  EXPECT_TRUE(middleware_resumed);
 }
 
 }  // namespace

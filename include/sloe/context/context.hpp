@@ -86,6 +86,33 @@ class Flush {
   Context* context_;
 };
 
+/// What `c.next()` returns. Plain middleware ignores it. Coroutine middleware awaits it, to
+/// work after the rest of the chain has really finished, coroutine handlers included, and to
+/// catch what they threw, also after their first `co_await`:
+///
+///   app.use([](sloe::Context& c) -> sloe::Task<> {
+///     try {
+///       co_await c.next();
+///     } catch (const UpstreamDown& e) {
+///       c.string(502, "upstream down");
+///     }
+///   });
+///
+/// `co_await` resumes once every coroutine handler started by this `next()` has finished, and
+/// rethrows the first exception one of them let out (which then no longer makes the 500).
+class Next {
+ public:
+  bool await_ready() const;
+  void await_suspend(std::coroutine_handle<> waiting) const;
+  void await_resume() const;
+
+ private:
+  friend class Context;
+  Next(Context& c, int coroutines) : context_(&c), coroutines_(coroutines) {}
+  Context* context_;
+  int coroutines_;  // coroutine handlers running when next() was called
+};
+
 class Context {
  public:
   /// How many later requests on its worker must complete before a Context whose request
@@ -327,8 +354,10 @@ class Context {
 
   // ---- the handler chain ------------------------------------------------------------------
 
-  /// Runs the remaining handlers of the chain; for middleware that works after them.
-  void next();
+  /// Runs the remaining handlers of the chain; for middleware that works after them. A
+  /// coroutine middleware co_awaits it (see sloe::Next); the chain waits for a coroutine
+  /// middleware that suspends before calling next().
+  Next next();
   /// Stops the chain after the current handler; the response written so far is sent.
   void abort();
   /// abort() and set the status.
@@ -365,6 +394,7 @@ class Context {
   friend class detail::ContextPool;
   friend struct detail::ContextAccess;
   friend class Flush;
+  friend class Next;
   Context();
 
   void check() const;
