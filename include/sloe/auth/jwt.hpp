@@ -4,7 +4,7 @@
 //
 //   sloe::JwtOptions options;
 //   options.algorithm = sloe::JwtAlgorithm::rs256;
-//   options.public_key_pem = read_file("/etc/app/jwt.pub");
+//   options.public_key_file = "/etc/app/jwt.pub";  // PEM; or public_key_pem with the text
 //   options.issuer = "https://auth.example.com/";
 //   options.audience = "orders-api";
 //   app.group("/api", sloe::jwt_auth(options));
