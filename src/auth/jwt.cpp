@@ -108,6 +108,12 @@ struct JwtVerifier::Key {
   std::string secret;                              // HS256
   std::unique_ptr<EVP_PKEY, PkeyFree> public_key;  // RS256
 
+  Key() = default;
+  Key(const Key&) = delete;
+  Key& operator=(const Key&) = delete;
+  // A freed secret is not left for a later allocation (or a core dump) to show.
+  ~Key() { OPENSSL_cleanse(secret.data(), secret.size()); }
+
   bool signature_matches(JwtAlgorithm algorithm, std::string_view signed_part,
                          const std::string& signature) const {
     if (algorithm == JwtAlgorithm::hs256) {
@@ -164,6 +170,7 @@ JwtVerifier::JwtVerifier(JwtOptions options) : options_(std::move(options)) {
     key->public_key = load_rsa_public_key(pem);
   }
   // The options keep no secret of their own: the key lives once, shared by the copies.
+  OPENSSL_cleanse(options_.secret.data(), options_.secret.size());
   options_.secret.clear();
   options_.public_key_pem.clear();
   key_ = std::move(key);
