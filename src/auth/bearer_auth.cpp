@@ -39,7 +39,7 @@ Handler bearer_auth(TokenVerifier verify, std::string_view realm) {
         auth::credentials_for(c.header("Authorization"), "Bearer");
     if (!token) return refuse(c, challenges->no_token);
     if (!auth::is_token68(*token)) {
-      c.error("bearer token refused: not a token68 (RFC 6750 §2.1)");
+      c.error("bearer token refused: not a token68 (the syntax of RFC 6750 section 2.1)");
       return refuse(c, challenges->invalid_token);
     }
     std::optional<Identity> identity;
