@@ -1,6 +1,9 @@
 #pragma once
 // Everything a sloe application needs: `#include <sloe/sloe.hpp>`.
 
+#include "sloe/auth/basic_auth.hpp"
+#include "sloe/auth/bearer_auth.hpp"
+#include "sloe/auth/jwt.hpp"
 #include "sloe/context/context.hpp"
 #include "sloe/context/context_copy.hpp"
 #include "sloe/context/handler.hpp"
