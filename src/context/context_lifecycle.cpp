@@ -203,11 +203,16 @@ void ContextAccess::finish(Context& c) {
   ContextState& s = *c.state_;
   http::Exchange& exchange = *s.exchange;
   if (exchange.streaming()) {
+    s.before_send.clear();  // added after the head left: too late to run
     exchange.write(s.body);
-  } else if (s.file_body && s.body.empty()) {
-    exchange.answer_file(s.status, s.response_headers, std::move(*s.file_body));
   } else {
-    exchange.answer(s.status, s.response_headers, s.body);
+    auto file_answer = [&s] { return s.file_body && s.body.empty(); };
+    before_send(c, file_answer() ? OutgoingAnswer::Kind::file : OutgoingAnswer::Kind::body);
+    if (file_answer()) {  // again: a hook that wrote a body replaced the file
+      exchange.answer_file(s.status, s.response_headers, std::move(*s.file_body));
+    } else {
+      exchange.answer(s.status, s.response_headers, s.body);
+    }
   }
   for (std::size_t i = 0; i < s.on_answered.size(); ++i) {
     try {
