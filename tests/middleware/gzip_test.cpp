@@ -289,6 +289,34 @@ TEST(Gzip, OptionsChooseTypesSizeAndLevel) {
   EXPECT_THROW(sloe::gzip({.level = 10}), std::invalid_argument);
 }
 
+TEST(Gzip, VaryKeepsWhatTheHandlerAndOtherMiddlewareListed) {
+  const std::string body = text_body();
+  struct Case {
+    std::string_view handler_vary;
+    std::string_view sent_vary;
+  };
+  const Case cases[] = {
+      // gzip() was added after cors(): its hook runs first.
+      {"", "Accept-Encoding, Origin"},
+      {"Cookie", "Cookie, Accept-Encoding, Origin"},
+      {"accept-encoding", "accept-encoding, Origin"},
+      {"*", "*"},
+  };
+  for (const Case& test : cases) {
+    SCOPED_TRACE(test.handler_vary);
+    sloe::Engine app;
+    app.use(sloe::cors({.allow_origins = {"https://app.example.com"}}), sloe::gzip());
+    app.get("/", [&](Context& c) {
+      c.header("Vary", test.handler_vary);
+      c.string(200, body);
+    });
+    Client client(app);
+    auto r = client.get("/", {{"Accept-Encoding", "gzip"}, {"Origin", "https://app.example.com"}});
+    EXPECT_EQ(r.header("Content-Encoding"), "gzip");
+    EXPECT_EQ(r.header("Vary"), test.sent_vary);
+  }
+}
+
 TEST(Gzip, HugeAndMalformedAcceptEncodingNeverCrash) {
   const std::string body = text_body();
   sloe::Engine app;

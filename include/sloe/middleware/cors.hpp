@@ -17,7 +17,8 @@ struct CorsOptions {
   /// other than the default ("https://app.example.com", "http://localhost:3000"), compared
   /// ignoring case. "*" allows every origin.
   std::vector<std::string> allow_origins = {};
-  /// Decides an origin the list does not name; it only sees well-formed origins.
+  /// Decides an origin the list does not name; it only sees well-formed origins, and is called
+  /// on the worker threads, possibly at once.
   std::function<bool(std::string_view origin)> allow_origin = {};
   /// Methods a preflight allows; "*" allows the one the browser asks for. GET, HEAD and POST
   /// need no preflight.
