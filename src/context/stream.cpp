@@ -27,7 +27,8 @@ Flush Context::flush() {
   http::Exchange& exchange = *s.exchange;
   if (!exchange.streaming()) {
     ContextAccess::before_send(*this, OutgoingAnswer::Kind::stream);
-    exchange.start_stream(s.status, s.response_headers);
+    // A hook that flushed has started the stream itself.
+    if (!exchange.streaming()) exchange.start_stream(s.status, s.response_headers);
   }
   exchange.write(s.body);
   s.body.clear();

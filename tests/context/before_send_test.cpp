@@ -158,6 +158,33 @@ TEST(BeforeSend, AHookAddedOnceAStreamsHeadLeftNeverRuns) {
   EXPECT_FALSE(ran);
 }
 
+// A hook that flushes turns the answer into a stream: its head leaves once, with the hooks
+// that had not run yet.
+TEST(BeforeSend, AHookThatFlushesStartsTheStreamOnce) {
+  sloe::Engine app;
+  app.use([](Context& c) {
+    c.before_send(
+        [](Context& c, OutgoingAnswer& answer) { c.header("X-Outer", kind_name(answer.kind)); });
+    c.before_send([](Context& c, OutgoingAnswer&) { c.flush(); });
+    c.next();
+  });
+  app.get("/plain", [](Context& c) { c.string(200, "plain"); });
+  app.get("/stream", [](Context& c) -> sloe::Task<> {
+    c.write("first ");
+    co_await c.flush();
+    c.write("second");
+  });
+  Client client(app);
+  auto exchange =
+      client.raw("GET /plain HTTP/1.1\r\nHost: x\r\n\r\nGET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_EQ(exchange.responses.size(), 2u);
+  EXPECT_EQ(exchange.responses[0].body, "plain");
+  EXPECT_EQ(exchange.responses[0].header("X-Outer"), "stream");
+  EXPECT_EQ(exchange.responses[1].body, "first second");
+  EXPECT_EQ(exchange.responses[1].header("X-Outer"), "stream");
+  EXPECT_FALSE(exchange.closed);
+}
+
 TEST(BeforeSend, ABodyWrittenByAHookReplacesAFile) {
   sloe::test::TempTree files;
   files.write("note.txt", "file bytes");
