@@ -40,7 +40,8 @@ struct GzipOptions {
 /// its Content-Length counts the compressed bytes and a strong ETag becomes weak (`W/"..."`),
 /// since the bytes differ from the uncompressed ones. An answer that gzip would not shrink is
 /// sent as it is. `Vary: Accept-Encoding` goes on every answer that could have been
-/// compressed, so that caches keep the two forms apart.
+/// compressed, so that caches keep the two forms apart. `c.response_size()` in an on_answered
+/// hook (logger()) counts the bytes sent, compressed.
 ///
 /// Sent as they are: files (c.file, static_dir: sent from the file with sendfile, with ranges
 /// and ETags that describe the file's own bytes) and streamed answers (c.stream, flush(),
