@@ -11,6 +11,8 @@
 #include "sloe/engine.hpp"
 #include "sloe/errors.hpp"
 #include "sloe/log_escape.hpp"
+#include "sloe/middleware/cors.hpp"
+#include "sloe/middleware/gzip.hpp"
 #include "sloe/middleware/logger.hpp"
 #include "sloe/middleware/recovery.hpp"
 #include "sloe/options.hpp"

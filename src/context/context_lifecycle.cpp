@@ -224,9 +224,16 @@ void ContextAccess::complete_async(Context& c) {
 void ContextAccess::finish(Context& c) {
   ContextState& s = *c.state_;
   http::Exchange& exchange = *s.exchange;
+  auto file_answer = [&s] { return s.file_body && s.body.empty(); };
+  if (exchange.streaming()) {
+    s.before_send.clear();  // added after the head left: too late to run
+  } else {
+    before_send(c, file_answer() ? OutgoingAnswer::Kind::file : OutgoingAnswer::Kind::body);
+  }
+  // Decided after the hooks: one may have written a body over a file, or flushed.
   if (exchange.streaming()) {
     exchange.write(s.body);
-  } else if (s.file_body && s.body.empty()) {
+  } else if (file_answer()) {
     exchange.answer_file(s.status, s.response_headers, std::move(*s.file_body));
   } else {
     exchange.answer(s.status, s.response_headers, s.body);

@@ -121,6 +121,8 @@ struct ContextState {
   bool stream_broken = false;
   // Context::on_answered() hooks, run once the answer is final.
   std::vector<std::function<void(Context&)>> on_answered;
+  // Context::before_send() hooks, run (and cleared) when the head is about to be serialised.
+  std::vector<std::function<void(Context&, OutgoingAnswer&)>> before_send;
 
   RequestKeys keys;
   std::vector<Error> errors;
@@ -143,6 +145,10 @@ struct ContextAccess {
   /// The later answer is ready (on the Context's thread): finish the request if its handler
   /// chain already returned, otherwise the engine finishes it as usual.
   static void complete_async(Context& c);
+  /// Runs the before_send hooks, last added first, and clears them: once, just before the
+  /// head is serialised (at finish, or at a streamed answer's first flush). `kind` says what
+  /// carries the body.
+  static void before_send(Context& c, OutgoingAnswer::Kind kind);
   /// Gives the exchange its answer, runs the on_answered hooks, ends `c` and returns it to
   /// its pool, then ends the exchange (the connection may go on with the next request).
   static void finish(Context& c);

@@ -25,7 +25,11 @@ Flush Context::flush() {
   check();
   ContextState& s = *state_;
   http::Exchange& exchange = *s.exchange;
-  if (!exchange.streaming()) exchange.start_stream(s.status, s.response_headers);
+  if (!exchange.streaming()) {
+    ContextAccess::before_send(*this, OutgoingAnswer::Kind::stream);
+    // A hook that flushed has started the stream itself.
+    if (!exchange.streaming()) exchange.start_stream(s.status, s.response_headers);
+  }
   exchange.write(s.body);
   s.body.clear();
   return Flush(*this);

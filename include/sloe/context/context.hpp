@@ -69,6 +69,20 @@ struct SseOptions {
   std::chrono::milliseconds retry{0};  // how long the client waits before reconnecting; 0: unset
 };
 
+/// The answer a Context::before_send hook sees just before its status line and headers are
+/// serialised; the status and headers are the Context's own (`c.response_status()`,
+/// `c.response_header()`, `c.status()`, `c.header()`).
+struct OutgoingAnswer {
+  enum class Kind : std::uint8_t {
+    body,    // complete and in memory: `body` is all of it, and the hook may rewrite it
+    file,    // a file sent without copying it (sendfile); `body` is empty, and writing into it
+             // replaces the file
+    stream,  // streamed: `body` is the first part; later parts follow without the hook
+  };
+  Kind kind;
+  std::string& body;
+};
+
 class Context;
 
 /// What `c.flush()` returns: awaited in a coroutine handler, it waits until the connection has
@@ -351,6 +365,20 @@ class Context {
   ///     c.next();
   ///   });
   void on_answered(std::function<void(Context&)> fn);
+
+  /// Runs `fn` once, just before the answer's status and headers are serialised: when a plain,
+  /// coroutine or deferred answer is sent, or at a streamed answer's first flush. It may change
+  /// the status, the headers and (OutgoingAnswer::Kind::body) the body; Content-Length is
+  /// computed after it. Hooks run in reverse order of adding, like the code after `c.next()`
+  /// in nested middleware; one that throws is logged and the answer is sent as it left it; one
+  /// added after the head was sent never runs. This is how middleware transforms an answer
+  /// that is produced after its chain returned:
+  ///
+  ///   c.before_send([](sloe::Context& c, sloe::OutgoingAnswer& answer) {
+  ///     if (answer.kind == sloe::OutgoingAnswer::Kind::body && c.response_header("ETag").empty())
+  ///       c.header("ETag", etag_of(answer.body));
+  ///   });
+  void before_send(std::function<void(Context&, OutgoingAnswer&)> fn);
 
   // ---- the handler chain ------------------------------------------------------------------
 
