@@ -15,5 +15,6 @@
 #include "sloe/middleware/gzip.hpp"
 #include "sloe/middleware/logger.hpp"
 #include "sloe/middleware/recovery.hpp"
+#include "sloe/middleware/timeout.hpp"
 #include "sloe/options.hpp"
 #include "sloe/router/router_group.hpp"

@@ -139,9 +139,9 @@ Responder Context::defer() {
   detail::ContextAccess::suspend(*this);
   ContextState& s = *state_;
   auto core = std::make_shared<detail::ResponderCore>(s.exchange->executor(), *this, generation_);
-  if (s.home->request_timeout.count() > 0) {
+  if (s.timeout.count() > 0) {
     std::weak_ptr<detail::ResponderCore> weak = core;
-    auto left = s.start + s.home->request_timeout - std::chrono::steady_clock::now();
+    auto left = s.start + s.timeout - std::chrono::steady_clock::now();
     s.exchange->executor()->post_after(left, [weak] {
       if (auto late = weak.lock())
         late->complete(503, "text/plain; charset=utf-8", detail::kDeadlineExceededBody);
@@ -160,6 +160,7 @@ void ContextAccess::begin(Context& c, http::Exchange& exchange, ThreadContexts& 
   s.exchange = &exchange;
   s.home = &home;
   s.start = std::chrono::steady_clock::now();
+  s.timeout = home.request_timeout;
   s.path = s.request->path;
   s.full_path = {};
   s.params.clear();
@@ -270,8 +271,7 @@ void ContextAccess::answer_deadline_exceeded(Context& c) {
 
 bool ContextAccess::past_deadline(Context& c) {
   const ContextState& s = *c.state_;
-  return s.home->request_timeout.count() > 0 &&
-         std::chrono::steady_clock::now() >= s.start + s.home->request_timeout;
+  return s.timeout.count() > 0 && std::chrono::steady_clock::now() >= s.start + s.timeout;
 }
 
 }  // namespace detail

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <stdexcept>
 #include <system_error>
 
 #include "context/context_state.hpp"
@@ -282,6 +283,24 @@ std::chrono::steady_clock::time_point Context::start_time() const {
   return state_->start;
 }
 
+void Context::set_timeout(std::chrono::milliseconds timeout) {
+  check();
+  ContextState& s = *state_;
+  // The deadline timers of a request answered later, and the scope's deadline, are set from it
+  // when they are made.
+  if (s.pending || s.scope) {
+    throw std::logic_error(
+        "sloe: set_timeout() after the request's scope was made or it is answered later; call it "
+        "in middleware before the handler runs");
+  }
+  s.timeout = timeout.count() > 0 ? timeout : std::chrono::milliseconds(0);
+}
+
+std::chrono::milliseconds Context::timeout() const {
+  check();
+  return state_->timeout;
+}
+
 std::string_view Context::request_id() const {
   check();
   return state_->request_id;
@@ -297,9 +316,8 @@ const Scope& Context::scope() const {
   ContextState& s = *state_;
   if (!s.scope) {
     const Scope& parent = s.home->lifetime ? *s.home->lifetime : Scope::background();
-    s.scope = s.home->request_timeout.count() > 0
-                  ? parent.with_deadline(s.start + s.home->request_timeout)
-                  : parent.with_cancel();
+    s.scope =
+        s.timeout.count() > 0 ? parent.with_deadline(s.start + s.timeout) : parent.with_cancel();
   }
   return *s.scope;
 }

@@ -83,6 +83,8 @@ struct ContextState {
   std::string_view full_path;
   std::vector<Param> params;
   std::chrono::steady_clock::time_point start;
+  // EngineOptions::request_timeout, or what Context::set_timeout() made of it; 0: none.
+  std::chrono::milliseconds timeout{0};
   std::string request_id;
   std::string trace_id;
   std::optional<Scope> scope;  // made on first use: most requests never ask

@@ -139,10 +139,10 @@ void run_coroutine_handler(Context& c, Task<> task) {
   drive(c, generation, s.home->pool, index, std::move(task));
   // Suspended before calling next(): the rest of the chain waits for it.
   if (s.coroutines > 0 && s.index == index) s.chain_paused = true;
-  if (!first || !s.pending || s.home->request_timeout.count() <= 0) return;
+  if (!first || !s.pending || s.timeout.count() <= 0) return;
   // Suspended: the request gets its 503 at the deadline unless the coroutines complete first
   // or an answer has started streaming (then its scope's deadline is all it gets).
-  auto left = s.start + s.home->request_timeout - std::chrono::steady_clock::now();
+  auto left = s.start + s.timeout - std::chrono::steady_clock::now();
   s.exchange->executor()->post_after(left, [&c, generation] {
     if (ContextAccess::generation(c) != generation) return;
     const ContextState& late = ContextAccess::state(c);

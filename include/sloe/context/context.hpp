@@ -226,6 +226,14 @@ class Context {
   std::string_view remote_ip() const;
   /// When the request's headers were parsed.
   std::chrono::steady_clock::time_point start_time() const;
+  /// This request's deadline, `timeout` after start_time(), in place of
+  /// EngineOptions::request_timeout (0: none). A request answered later (coroutine, defer) and
+  /// not answered by then gets 503 "request deadline exceeded", and scope() is cancelled at it.
+  /// Set it in middleware, before scope() is first used and before the request is answered
+  /// later; sloe::timeout(d) does this for a group or a route. Throws std::logic_error after.
+  void set_timeout(std::chrono::milliseconds timeout);
+  /// The deadline set by set_timeout() or EngineOptions::request_timeout; 0: none.
+  std::chrono::milliseconds timeout() const;
   /// The request id: the client's X-Request-ID when it is sane (1-128 characters of
   /// `A-Za-z0-9._~:/+=-`), otherwise a generated one; echoed in the response's X-Request-ID.
   std::string_view request_id() const;
