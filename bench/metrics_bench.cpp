@@ -114,7 +114,8 @@ BENCHMARK(BM_HistogramObserve)->Threads(1)->Threads(2);
 
 // What metrics() avoids per request: the registry's own lookup by label values.
 void BM_FamilyLabelsLookup(benchmark::State& state) {
-  auto& family = shared_registry().counter("bench_lookup_total", "x", {"method", "route", "status"});
+  auto& family =
+      shared_registry().counter("bench_lookup_total", "x", {"method", "route", "status"});
   for (auto _ : state) family.labels({"GET", "/user/:id", "200"}).inc();
 }
 BENCHMARK(BM_FamilyLabelsLookup);

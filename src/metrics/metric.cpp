@@ -69,8 +69,8 @@ std::vector<double> default_buckets() {
 std::vector<double> exponential_buckets(double start, double factor, std::size_t count) {
   if (!(start > 0.0) || !(factor > 1.0) || count == 0) {
     throw std::invalid_argument(fmt::format(
-        "sloe::exponential_buckets({}, {}, {}): needs start > 0, factor > 1 and count >= 1",
-        start, factor, count));
+        "sloe::exponential_buckets({}, {}, {}): needs start > 0, factor > 1 and count >= 1", start,
+        factor, count));
   }
   std::vector<double> bounds;
   bounds.reserve(count);

@@ -214,8 +214,7 @@ template class MetricFamily<Histogram>;
 /// A family of one series whose value a function gives at scrape time.
 class MetricsRegistry::FunctionFamily final : public detail::MetricFamilyBase {
  public:
-  FunctionFamily(MetricType type, std::string name, std::string help,
-                 std::function<double()> read)
+  FunctionFamily(MetricType type, std::string name, std::string help, std::function<double()> read)
       : MetricFamilyBase(type, std::move(name), std::move(help), {}, {}), read_(std::move(read)) {}
 
   void replace(std::function<double()> read) { read_ = std::move(read); }
@@ -249,15 +248,15 @@ detail::MetricFamilyBase& MetricsRegistry::add(MetricType type, std::string_view
   std::lock_guard lock(mutex_);
   if (auto found = families_.find(name); found != families_.end()) {
     detail::MetricFamilyBase& family = *found->second;
-    const bool same = dynamic_cast<FunctionFamily*>(&family) == nullptr &&
-                      family.type() == type && family.help() == clean_help &&
+    const bool same = dynamic_cast<FunctionFamily*>(&family) == nullptr && family.type() == type &&
+                      family.help() == clean_help &&
                       std::ranges::equal(family.label_names(), label_names) &&
                       std::ranges::equal(family.upper_bounds(), upper_bounds);
     if (same) return family;
-    throw std::invalid_argument(fmt::format(
-        "sloe: metric {} is already registered with another type, help, label names or "
-        "buckets; a name means one thing in a registry",
-        name));
+    throw std::invalid_argument(
+        fmt::format("sloe: metric {} is already registered with another type, help, label names or "
+                    "buckets; a name means one thing in a registry",
+                    name));
   }
   std::vector<std::string> derived = derived_names(type, name);
   if (auto owner = derived_names_.find(name); owner != derived_names_.end()) {
@@ -283,12 +282,11 @@ detail::MetricFamilyBase& MetricsRegistry::add(MetricType type, std::string_view
       break;
     case MetricType::histogram:
       family.reset(new MetricFamily<Histogram>(type, std::string(name), std::move(clean_help),
-                                               std::move(label_names),
-                                               std::move(upper_bounds)));
+                                               std::move(label_names), std::move(upper_bounds)));
       break;
   }
-  detail::MetricFamilyBase& added = *families_.emplace(std::string(name), std::move(family))
-                                         .first->second;
+  detail::MetricFamilyBase& added =
+      *families_.emplace(std::string(name), std::move(family)).first->second;
   for (std::string& sample : derived) derived_names_.emplace(std::move(sample), name);
   return added;
 }
@@ -316,8 +314,8 @@ MetricFamily<Histogram>& MetricsRegistry::histogram(std::string_view name, std::
                                                     std::vector<std::string> label_names,
                                                     std::vector<double> upper_bounds) {
   const bool unlabelled = label_names.empty();
-  auto& family = static_cast<MetricFamily<Histogram>&>(add(
-      MetricType::histogram, name, help, std::move(label_names), std::move(upper_bounds)));
+  auto& family = static_cast<MetricFamily<Histogram>&>(
+      add(MetricType::histogram, name, help, std::move(label_names), std::move(upper_bounds)));
   if (unlabelled) family.labels();
   return family;
 }
@@ -333,8 +331,8 @@ void MetricsRegistry::add_function(MetricType type, std::string_view name, std::
   if (auto found = families_.find(name); found != families_.end()) {
     auto* function = dynamic_cast<FunctionFamily*>(found->second.get());
     if (function == nullptr || function->type() != type) {
-      throw std::invalid_argument(fmt::format(
-          "sloe: metric {} is already registered as another kind of metric", name));
+      throw std::invalid_argument(
+          fmt::format("sloe: metric {} is already registered as another kind of metric", name));
     }
     function->replace(std::move(read));
     return;
@@ -344,8 +342,8 @@ void MetricsRegistry::add_function(MetricType type, std::string_view name, std::
         "sloe: metric name {} is taken by the samples of histogram {}", name, owner->second));
   }
   families_.emplace(std::string(name),
-                    std::make_unique<FunctionFamily>(type, std::string(name),
-                                                     std::move(clean_help), std::move(read)));
+                    std::make_unique<FunctionFamily>(type, std::string(name), std::move(clean_help),
+                                                     std::move(read)));
 }
 
 void MetricsRegistry::gauge_function(std::string_view name, std::string_view help,

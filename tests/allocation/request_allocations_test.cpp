@@ -79,9 +79,10 @@ TEST(RequestAllocations, PlaintextWithMetrics) {
   app.use(sloe::metrics(options));
   app.get("/plaintext", [](sloe::Context& c) { c.string(200, "Hello, World!"); });
   EXPECT_EQ(allocations_per_request(app, get("/plaintext")), 0);
-  EXPECT_NE(registry.text().find(
-                "sloe_http_requests_total{method=\"GET\",route=\"/plaintext\",status=\"200\"} 103\n"),
-            std::string::npos)
+  EXPECT_NE(
+      registry.text().find(
+          "sloe_http_requests_total{method=\"GET\",route=\"/plaintext\",status=\"200\"} 103\n"),
+      std::string::npos)
       << registry.text();
 }
 

@@ -97,14 +97,14 @@ TEST(MetricsRegistry, LabelValuesAndHelpAreEscaped) {
       {R"(say "hi")", R"(say \"hi\")"},
       {"two\nlines", R"(two\nlines)"},
       {"\\\"\n", R"(\\\"\n)"},
-      {"tab\tand cr\r", "tab\tand cr\r"},  // allowed as they are
-      {"caf\xC3\xA9", "caf\xC3\xA9"},       // valid UTF-8 stays
+      {"tab\tand cr\r", "tab\tand cr\r"},              // allowed as they are
+      {"caf\xC3\xA9", "caf\xC3\xA9"},                  // valid UTF-8 stays
       {"bad\xFF\xC3", "bad\xEF\xBF\xBD\xEF\xBF\xBD"},  // invalid bytes become U+FFFD
       {"", ""},
   };
   MetricsRegistry registry;
-  auto& family = registry.counter("app_escaped_total", "Help with a \\ and a\nline break.",
-                                  {"value"});
+  auto& family =
+      registry.counter("app_escaped_total", "Help with a \\ and a\nline break.", {"value"});
   for (const Case& test : cases) family.labels({test.value}).inc();
   const std::string text = registry.text();
   EXPECT_NE(text.find("# HELP app_escaped_total Help with a \\\\ and a\\nline break.\n"),
@@ -121,8 +121,8 @@ TEST(MetricsRegistry, LabelValuesAndHelpAreEscaped) {
 
 TEST(MetricsRegistry, HistogramBucketsSumAndCountAgree) {
   MetricsRegistry registry;
-  auto& sizes = registry.histogram("app_upload_size_bytes", "Upload sizes.", {"kind"},
-                                   {100, 1000, 10000});
+  auto& sizes =
+      registry.histogram("app_upload_size_bytes", "Upload sizes.", {"kind"}, {100, 1000, 10000});
   sloe::Histogram& images = sizes.labels({"image"});
   for (double value : {50.0, 100.0, 101.0, 999.0, 5000.0, 20000.0, 1e9}) images.observe(value);
   sloe::HistogramSnapshot snapshot = images.snapshot();
@@ -186,9 +186,9 @@ TEST(MetricsRegistry, InvalidNamesAndBucketsAreRefused) {
   EXPECT_THROW(registry.histogram("app_unsorted_seconds", "x", {}, {1, 0.5}),
                std::invalid_argument);
   EXPECT_THROW(registry.histogram("app_repeated_seconds", "x", {}, {1, 1}), std::invalid_argument);
-  EXPECT_THROW(registry.histogram("app_inf_seconds", "x", {},
-                                  {1, std::numeric_limits<double>::infinity()}),
-               std::invalid_argument);
+  EXPECT_THROW(
+      registry.histogram("app_inf_seconds", "x", {}, {1, std::numeric_limits<double>::infinity()}),
+      std::invalid_argument);
   EXPECT_THROW(registry.histogram("app_nan_seconds", "x", {}, {std::nan("")}),
                std::invalid_argument);
 }
@@ -201,8 +201,7 @@ TEST(MetricsRegistry, ANameMeansOneThing) {
   EXPECT_THROW(registry.gauge("app_orders_total", "Orders.", {"shop"}), std::invalid_argument);
   EXPECT_THROW(registry.counter("app_orders_total", "Other help.", {"shop"}),
                std::invalid_argument);
-  EXPECT_THROW(registry.counter("app_orders_total", "Orders.", {"region"}),
-               std::invalid_argument);
+  EXPECT_THROW(registry.counter("app_orders_total", "Orders.", {"region"}), std::invalid_argument);
   EXPECT_THROW(registry.gauge_function("app_orders_total", "Orders.", [] { return 1.0; }),
                std::invalid_argument);
 
@@ -227,8 +226,7 @@ TEST(MetricsRegistry, FunctionsAreReadAtScrapeTimeAndCanBeReplaced) {
   const std::string text = registry.text();
   EXPECT_NE(text.find("# TYPE app_connections gauge\napp_connections 5\n"), std::string::npos)
       << text;
-  EXPECT_NE(text.find("# TYPE app_errors_total counter\napp_errors_total 7\n"),
-            std::string::npos)
+  EXPECT_NE(text.find("# TYPE app_errors_total counter\napp_errors_total 7\n"), std::string::npos)
       << text;
   registry.gauge_function("app_connections", "Open connections.", [] { return 9.0; });
   EXPECT_NE(registry.text().find("app_connections 9\n"), std::string::npos);
@@ -279,8 +277,8 @@ TEST(MetricsRegistry, ConcurrentUpdatesAndScrapes) {
     const std::string text = registry.text();
     // _count is the +Inf bucket of the same read, whatever the writers do meanwhile.
     for (const std::string worker : {"shared", "own1", "own3"}) {
-      const auto inf = lines_starting(text, "app_latency_seconds_bucket{worker=\"" + worker +
-                                                "\",le=\"+Inf\"} ");
+      const auto inf = lines_starting(
+          text, "app_latency_seconds_bucket{worker=\"" + worker + "\",le=\"+Inf\"} ");
       const auto count =
           lines_starting(text, "app_latency_seconds_count{worker=\"" + worker + "\"} ");
       ASSERT_EQ(inf.size(), count.size());

@@ -45,6 +45,12 @@ std::size_t count_lines(const std::string& text, std::string_view prefix) {
   return n;
 }
 
+// Even routes answer 200, odd ones 204: /r0 200, /r1 204, ...
+int r_status(Context& c) {
+  const std::string_view path = c.path();
+  return (path.back() - '0') % 2 == 0 ? 200 : 204;
+}
+
 sloe::MetricsOptions options_for(sloe::MetricsRegistry& registry) {
   sloe::MetricsOptions options;
   options.registry = &registry;
@@ -62,8 +68,8 @@ TEST(Metrics, CountsByRoutePatternNeverTheRawPath) {
   client.get("/files/a/b/c.txt");
   client.get("/files/d.txt");
   const std::string text = registry.text();
-  EXPECT_EQ(sample(text, R"(sloe_http_requests_total{method="GET",route="/user/:id",status="200"})"),
-            5);
+  EXPECT_EQ(
+      sample(text, R"(sloe_http_requests_total{method="GET",route="/user/:id",status="200"})"), 5);
   EXPECT_EQ(
       sample(text, R"(sloe_http_requests_total{method="GET",route="/files/*path",status="200"})"),
       2);
@@ -111,9 +117,9 @@ TEST(Metrics, UnmatchedRouteLabelIsConfigurable) {
   app.use(sloe::metrics(options));
   Client client(app);
   client.get("/nothing-here");
-  EXPECT_EQ(sample(registry.text(),
-                   R"(sloe_http_requests_total{method="GET",route="",status="404"})"),
-            1);
+  EXPECT_EQ(
+      sample(registry.text(), R"(sloe_http_requests_total{method="GET",route="",status="404"})"),
+      1);
 }
 
 TEST(Metrics, EveryStatusHasItsSeries) {
@@ -147,8 +153,10 @@ TEST(Metrics, EveryStatusHasItsSeries) {
   EXPECT_EQ(requests("/throws", "500"), 1);
   EXPECT_EQ(requests("/bad", "400"), 1);
   // One latency series per route, counting all its statuses.
-  EXPECT_EQ(sample(text, R"(sloe_http_request_duration_seconds_count{method="GET",route="/status/:code"})"),
-            5);
+  EXPECT_EQ(
+      sample(text,
+             R"(sloe_http_request_duration_seconds_count{method="GET",route="/status/:code"})"),
+      5);
 }
 
 TEST(Metrics, BodyBytesEachWay) {
@@ -167,17 +175,13 @@ TEST(Metrics, BodyBytesEachWay) {
   client.get("/hello");
   EXPECT_EQ(client.head("/hello").status, 200);
   const std::string text = registry.text();
-  EXPECT_EQ(
-      sample(text, R"(sloe_http_request_body_bytes_total{method="POST",route="/echo"})"), 22);
-  EXPECT_EQ(
-      sample(text, R"(sloe_http_response_body_bytes_total{method="POST",route="/echo"})"), 22);
-  EXPECT_EQ(sample(text, R"(sloe_http_response_body_bytes_total{method="GET",route="/hello"})"),
-            5);
-  EXPECT_EQ(sample(text, R"(sloe_http_response_body_bytes_total{method="HEAD",route="/hello"})"),
-            0)
+  EXPECT_EQ(sample(text, R"(sloe_http_request_body_bytes_total{method="POST",route="/echo"})"), 22);
+  EXPECT_EQ(sample(text, R"(sloe_http_response_body_bytes_total{method="POST",route="/echo"})"),
+            22);
+  EXPECT_EQ(sample(text, R"(sloe_http_response_body_bytes_total{method="GET",route="/hello"})"), 5);
+  EXPECT_EQ(sample(text, R"(sloe_http_response_body_bytes_total{method="HEAD",route="/hello"})"), 0)
       << "a HEAD answer sends no body";
-  EXPECT_EQ(sample(text, R"(sloe_http_request_body_bytes_total{method="GET",route="/hello"})"),
-            0);
+  EXPECT_EQ(sample(text, R"(sloe_http_request_body_bytes_total{method="GET",route="/hello"})"), 0);
 }
 
 TEST(Metrics, InFlightCountsRequestsUntilTheirAnswerIsFinal) {
@@ -222,13 +226,12 @@ TEST(Metrics, AnswersGivenLaterAreRecordedWhenFinal) {
   const std::string text = registry.text();
   EXPECT_EQ(
       sample(text, R"(sloe_http_requests_total{method="GET",route="/deferred",status="202"})"), 1);
+  EXPECT_EQ(sample(text, R"(sloe_http_response_body_bytes_total{method="GET",route="/deferred"})"),
+            8);
   EXPECT_EQ(
-      sample(text, R"(sloe_http_response_body_bytes_total{method="GET",route="/deferred"})"), 8);
-  EXPECT_EQ(
-      sample(text, R"(sloe_http_requests_total{method="GET",route="/coroutine",status="201"})"),
-      1);
-  EXPECT_EQ(
-      sample(text, R"(sloe_http_requests_total{method="GET",route="/stream",status="200"})"), 1);
+      sample(text, R"(sloe_http_requests_total{method="GET",route="/coroutine",status="201"})"), 1);
+  EXPECT_EQ(sample(text, R"(sloe_http_requests_total{method="GET",route="/stream",status="200"})"),
+            1);
   EXPECT_EQ(sample(text, R"(sloe_http_response_body_bytes_total{method="GET",route="/stream"})"),
             15);
   EXPECT_EQ(sample(text, "sloe_http_requests_in_flight"), 0);
@@ -266,11 +269,13 @@ TEST(MetricsHandler, ServesTheRegistryInPrometheusTextFormat) {
   sloe::Engine app;
   app.use(sloe::metrics(options_for(registry)));
   sloe::register_engine_metrics(app, registry);
-  auto& orders = registry.counter("shop_orders_total", "Orders placed, by \"payment\" kind.",
-                                  {"payment"});
+  auto& orders =
+      registry.counter("shop_orders_total", "Orders placed, by \"payment\" kind.", {"payment"});
   orders.labels({"card"}).add(3);
   orders.labels({"in\\voice \"net 30\"\nline two"}).inc();
-  registry.histogram("shop_basket_value_euros", "Basket values.", {}, {10, 100}).labels().observe(42);
+  registry.histogram("shop_basket_value_euros", "Basket values.", {}, {10, 100})
+      .labels()
+      .observe(42);
   app.get("/metrics", sloe::metrics_handler(registry));
   app.get("/user/:id", [](Context& c) { c.string(200, "user"); });
   Client client(app);
@@ -322,8 +327,8 @@ TEST(Metrics, TwoMiddlewaresShareOneRegistrysFamilies) {
   const std::string text = registry.text();
   EXPECT_EQ(sample(text, R"(sloe_http_requests_total{method="GET",route="/api/a",status="200"})"),
             1);
-  EXPECT_EQ(
-      sample(text, R"(sloe_http_requests_total{method="GET",route="/admin/b",status="200"})"), 1);
+  EXPECT_EQ(sample(text, R"(sloe_http_requests_total{method="GET",route="/admin/b",status="200"})"),
+            1);
   sloe::MetricsRegistry other;
   sloe::MetricsOptions clashing = options_for(other);
   other.counter("sloe_http_requests_total", "Something else.");
@@ -396,6 +401,50 @@ TEST(MetricsOverSockets, ConnectionsRequestsAndTasks) {
   EXPECT_EQ(sample(text, "sloe_tasks_running"), 0) << text;
   EXPECT_EQ(sample(text, "sloe_http_connections_open"), 0) << text;
   EXPECT_EQ(sample(text, "sloe_http_requests_in_flight"), 0) << text;
+}
+
+// Worker threads meeting many routes for the first time at once: series are made and the
+// route table grows while other requests look theirs up. Every request is counted once, in
+// its own route's series.
+TEST(MetricsOverSockets, ManyNewRoutesAtOnce) {
+  sloe::MetricsRegistry registry;
+  sloe::EngineOptions engine_options;
+  engine_options.threads = 2;
+  sloe::Engine app(engine_options);
+  app.use(sloe::metrics(options_for(registry)));
+  constexpr int kRoutes = 150;  // several times the table's first size
+  for (int r = 0; r < kRoutes; ++r) {
+    app.get("/r" + std::to_string(r), [](Context& c) { c.status(r_status(c)); });
+  }
+  app.start("127.0.0.1:0");
+  constexpr int kClients = 4;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < kClients; ++t) {
+    clients.emplace_back([&, t] {
+      sloe::test::RawSocket socket(app.port());
+      // Each client walks the routes from another starting point, pipelining 10 at a time.
+      for (int batch = 0; batch < kRoutes; batch += 10) {
+        std::string requests;
+        for (int i = batch; i < batch + 10; ++i) {
+          requests +=
+              "GET /r" + std::to_string((i + t * 37) % kRoutes) + " HTTP/1.1\r\nHost: t\r\n\r\n";
+        }
+        socket.send(requests);
+        EXPECT_EQ(socket.read_responses(10).size(), 10u);
+      }
+    });
+  }
+  for (std::thread& client : clients) client.join();
+  app.shutdown(1s);
+  const std::string text = registry.text();
+  for (int r = 0; r < kRoutes; ++r) {
+    const std::string route = "/r" + std::to_string(r);
+    EXPECT_EQ(sample(text, R"(sloe_http_requests_total{method="GET",route=")" + route +
+                               R"(",status=")" + (r % 2 == 0 ? "200" : "204") + "\"}"),
+              kClients)
+        << route;
+  }
+  EXPECT_EQ(count_lines(text, "sloe_http_requests_total{"), static_cast<std::size_t>(kRoutes));
 }
 
 // The engine accessors the metrics read, on their own.

@@ -40,8 +40,8 @@ inline PromtoolResult run_promtool(std::string_view command, std::string_view in
   }
   ::close(fd);
   std::ofstream(path, std::ios::binary) << input;
-  const std::string line = "promtool " + std::string(command) + (input_on_stdin ? " < " : " ") +
-                           path + " 2>&1";
+  const std::string line =
+      "promtool " + std::string(command) + (input_on_stdin ? " < " : " ") + path + " 2>&1";
   if (FILE* pipe = ::popen(line.c_str(), "r")) {
     std::array<char, 4096> chunk;
     std::size_t n;

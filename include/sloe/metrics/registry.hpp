@@ -135,8 +135,7 @@ class MetricsRegistry {
   /// it must not register metrics.
   void gauge_function(std::string_view name, std::string_view help, std::function<double()> read);
   /// Like gauge_function(), for a count that only goes up (tasks failed since start).
-  void counter_function(std::string_view name, std::string_view help,
-                        std::function<double()> read);
+  void counter_function(std::string_view name, std::string_view help, std::function<double()> read);
 
   /// Every family in Prometheus' text exposition format 0.0.4 (kPrometheusContentType).
   std::string text() const;
