@@ -5,7 +5,14 @@
 //
 //   build-release/bench/metrics_bench [--benchmark_filter=...]
 //
-// allocs/req is heap allocations per request after warm-up (the goal: 0).
+// allocs/req is heap allocations per request after warm-up (the goal: 0). On a shared, noisy
+// machine the time per request varies more than metrics() costs; count instructions instead:
+//
+//   valgrind --tool=callgrind --callgrind-out-file=cg.out build-release/bench/metrics_bench \
+//     --benchmark_filter='^BM_WithMetrics/plaintext$' --benchmark_min_time=0.05
+//   callgrind_annotate --inclusive=yes --tree=calling cg.out | grep 'Session::process'
+//
+// and divide Session::process's inclusive count by its calls (the "(N x)" after it).
 
 #include <benchmark/benchmark.h>
 
