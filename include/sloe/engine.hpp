@@ -93,6 +93,9 @@ class Engine : public RouterGroup {
   TaskPool& tasks();
   /// The engine's lifetime: cancelled when shutdown() gives up waiting for background work.
   const Scope& lifetime() const;
+  /// The background task pool's counters; all 0 until the pool starts (tasks() or spawn()):
+  /// unlike tasks(), reading them never starts it. Safe from any thread.
+  TaskPoolStats task_stats() const;
 
   /// Listens on "host:port" and serves until SIGINT/SIGTERM (or shutdown() from another
   /// thread), then shuts down gracefully with EngineOptions::shutdown_grace and returns.
@@ -101,6 +104,9 @@ class Engine : public RouterGroup {
   void start(std::string_view address);
   /// The port being listened on (after start()).
   std::uint16_t port() const;
+  /// Client connections open now, over every worker thread; 0 before start(). Safe from any
+  /// thread, e.g. a metrics scrape (sloe::register_engine_metrics).
+  std::size_t open_connections() const;
   /// Stops accepting, lets in-flight requests finish for up to `grace`, closes idle
   /// connections, then closes the rest. Safe from any thread; later calls return the report.
   ShutdownReport shutdown(std::chrono::milliseconds grace);

@@ -228,6 +228,10 @@ std::uint16_t EngineCore::port() const {
   return server_ ? server_->port() : 0;
 }
 
+std::size_t EngineCore::open_connections() const {
+  return server_ ? server_->open_connections() : 0;
+}
+
 void EngineCore::wait_for_stop(bool signals) {
   asio::io_context io;
   auto guard = asio::make_work_guard(io);
@@ -255,8 +259,14 @@ TaskPool& EngineCore::tasks() {
     tasks_ = std::make_unique<TaskPool>(
         TaskPoolOptions{.threads = options_.task_threads, .queue_limit = options_.task_queue_limit},
         lifetime_);
+    started_tasks_.store(tasks_.get(), std::memory_order_release);
   });
   return *tasks_;
+}
+
+TaskPoolStats EngineCore::task_stats() const {
+  const TaskPool* pool = started_tasks_.load(std::memory_order_acquire);
+  return pool != nullptr ? pool->stats() : TaskPoolStats{};
 }
 
 ShutdownReport EngineCore::shutdown(std::chrono::milliseconds grace) {
@@ -350,6 +360,9 @@ void Engine::start(std::string_view address) {
 std::uint16_t Engine::port() const {
   return core_->port();
 }
+std::size_t Engine::open_connections() const {
+  return core_->open_connections();
+}
 ShutdownReport Engine::shutdown(std::chrono::milliseconds grace) {
   return core_->shutdown(grace);
 }
@@ -365,6 +378,9 @@ TaskPool& Engine::tasks() {
 }
 const Scope& Engine::lifetime() const {
   return core_->lifetime();
+}
+TaskPoolStats Engine::task_stats() const {
+  return core_->task_stats();
 }
 
 }  // namespace sloe

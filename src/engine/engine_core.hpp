@@ -76,10 +76,13 @@ class EngineCore final : public http::Application, public RouteRegistry {
   const std::vector<Route>& routes() const { return routes_; }
 
   TaskPool& tasks();
+  /// The pool's counters, or zeros while tasks() has not started it.
+  TaskPoolStats task_stats() const;
   const Scope& lifetime() const { return lifetime_; }
 
   void start(std::string_view address);
   std::uint16_t port() const;
+  std::size_t open_connections() const;
   ShutdownReport shutdown(std::chrono::milliseconds grace);
   /// Blocks until shutdown() was called (or SIGINT/SIGTERM when `signals`).
   void wait_for_stop(bool signals);
@@ -120,6 +123,8 @@ class EngineCore final : public http::Application, public RouteRegistry {
   Scope lifetime_ = Scope::background().with_cancel();
   std::once_flag tasks_once_;
   std::unique_ptr<TaskPool> tasks_;
+  // tasks_ once made, for readers on other threads that must not start it (task_stats()).
+  std::atomic<const TaskPool*> started_tasks_{nullptr};
   std::unique_ptr<net::Server> server_;
   std::mutex stop_mutex_;
   std::optional<ShutdownReport> shutdown_report_;

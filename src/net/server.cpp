@@ -260,4 +260,10 @@ StopReport Server::stop(std::chrono::milliseconds grace, const std::function<voi
   return report;
 }
 
+std::size_t Server::open_connections() const {
+  std::size_t total = 0;
+  for (const auto& worker : workers_) total += worker->open_connections();
+  return total;
+}
+
 }  // namespace sloe::net

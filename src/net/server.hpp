@@ -131,6 +131,9 @@ class Server {
   /// the address cannot be bound.
   void start(const std::string& host, std::uint16_t port);
   std::uint16_t port() const { return port_; }
+  /// Connections open now, summed over the workers (Engine::open_connections()). Safe from
+  /// any thread once start() returned.
+  std::size_t open_connections() const;
   /// Graceful stop; when connections are still busy after `grace`, `grace_over` runs (the
   /// engine cancels its scopes so that waiting handlers can finish) and they get a moment more.
   StopReport stop(std::chrono::milliseconds grace, const std::function<void()>& grace_over);

@@ -69,6 +69,33 @@ TEST(RequestAllocations, JsonFieldsRoute) {
   EXPECT_EQ(allocations_per_request(app, get("/json/7")), 0);
 }
 
+// sloe::metrics() in front of the route: once the route's and the status's series exist (the
+// warm-up), recording a request finds them without allocating.
+TEST(RequestAllocations, PlaintextWithMetrics) {
+  sloe::MetricsRegistry registry;
+  sloe::MetricsOptions options;
+  options.registry = &registry;
+  sloe::Engine app;
+  app.use(sloe::metrics(options));
+  app.get("/plaintext", [](sloe::Context& c) { c.string(200, "Hello, World!"); });
+  EXPECT_EQ(allocations_per_request(app, get("/plaintext")), 0);
+  EXPECT_NE(
+      registry.text().find(
+          "sloe_http_requests_total{method=\"GET\",route=\"/plaintext\",status=\"200\"} 103\n"),
+      std::string::npos)
+      << registry.text();
+}
+
+TEST(RequestAllocations, ParamRouteWithMetrics) {
+  sloe::MetricsRegistry registry;
+  sloe::MetricsOptions options;
+  options.registry = &registry;
+  sloe::Engine app;
+  app.use(sloe::metrics(options));
+  app.get("/user/:id", [](sloe::Context& c) { c.string(200, c.param("id")); });
+  EXPECT_EQ(allocations_per_request(app, get("/user/12345")), 0);
+}
+
 // Routes from Gin's githubapi_test.go, served beside each other, each asked for with concrete
 // parameter values; the handler answers with the last parameter, so it reads what the router
 // matched.
