@@ -85,6 +85,7 @@ struct ContextState {
   std::chrono::steady_clock::time_point start;
   std::string request_id;
   std::string trace_id;
+  std::string span_id;  // the request's own span, set by tracing middleware (Context::set_trace)
   std::optional<Scope> scope;  // made on first use: most requests never ask
 
   const HandlersChain* chain = nullptr;
