@@ -265,11 +265,13 @@ void Tracer::Exporter::run() {
   using Clock = std::chrono::steady_clock;
   const TracingOptions& options = tracer_.options_;
   const std::size_t batch_size = std::max<std::size_t>(options.max_batch_size, 1);
+  // A zero interval would make this loop spin instead of waiting for spans.
+  const auto flush_interval = std::max(options.flush_interval, std::chrono::milliseconds(1));
   std::optional<Clock::time_point> give_up;  // set once stopping: the shutdown bound
   std::vector<SpanRecord> batch;
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait_for(lock, options.flush_interval,
+    wake_.wait_for(lock, flush_interval,
                    [&] { return stopping_ || flush_asked_ || queue_.size() >= batch_size; });
     if (stopping_ && !give_up) give_up = Clock::now() + options.shutdown_timeout;
     if (give_up && Clock::now() >= *give_up && !queue_.empty()) {

@@ -344,6 +344,25 @@ TEST(TracingExport, PostsOtlpJsonWithHexIdsAndParentLinks) {
   EXPECT_TRUE(saw_status);
 }
 
+TEST(TracingExport, DestroyingTheTracerExportsWhatIsQueued) {
+  Collector collector;
+  sloe::TracingOptions options;
+  options.endpoint = collector.endpoint();
+  options.flush_interval = 1h;  // nothing leaves before the tracer is destroyed
+  {
+    TracedApp traced(options);
+    Client client(traced.app);
+    client.get("/users/1");
+    traced.sink.wait_for(1);
+    EXPECT_EQ(traced.tracer->exported_spans(), 0u);
+  }
+  const std::vector<sloe::json> bodies = collector.bodies();
+  ASSERT_EQ(bodies.size(), 1u);
+  const sloe::json& span =
+      bodies[0].at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").at(0);
+  EXPECT_EQ(span.at("name"), "GET /users/:id");
+}
+
 // A loopback port that refuses connections: bound, never listening.
 class RefusingPort {
  public:
