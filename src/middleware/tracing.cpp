@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <random>
 #include <stdexcept>
 #include <utility>
@@ -46,6 +47,25 @@ std::chrono::system_clock::time_point wall_start(Context& c) {
 }
 
 constexpr std::string_view kUnmatchedRoute = "unmatched";
+
+bool is_trace_state_name(std::string_view name) {
+  constexpr std::string_view kName = "tracestate";
+  return std::equal(name.begin(), name.end(), kName.begin(), kName.end(),
+                    [](char a, char b) { return (a | 0x20) == b; });
+}
+
+// The `tracestate` fields of the request joined with ',', as the spec says several of them
+// mean one list.
+std::string combined_trace_state(Context& c) {
+  std::string state;
+  if (c.header("tracestate").empty()) return state;
+  for (const auto& [name, value] : c.headers()) {
+    if (!is_trace_state_name(name)) continue;
+    if (!state.empty()) state += ',';
+    state += value;
+  }
+  return state;
+}
 
 }  // namespace
 
@@ -189,8 +209,8 @@ Handler tracing(std::shared_ptr<Tracer> tracer) {
       parent_id = std::move(parent->parent_id);
       span.sampled = parent->sampled();
       // Carried on unchanged, or not at all: a cut list would say something the caller didn't.
-      const std::string_view state = c.header("tracestate");
-      if (state.size() <= kMaxTraceStateSize) span.trace_state = state;
+      std::string state = combined_trace_state(c);
+      if (state.size() <= kMaxTraceStateSize) span.trace_state = std::move(state);
     } else {
       span.trace_id = new_trace_id();
       span.sampled = tracer->sample_new_trace();

@@ -107,7 +107,8 @@ TEST(Tracing, ARequestSpanContinuesTheCallersTrace) {
   TracedApp traced;
   Client client(traced.app);
   const auto r = client.get("/users/42", {{"traceparent", caller_traceparent()},
-                                          {"tracestate", "vendor=opaque,other=1"}});
+                                          {"tracestate", "vendor=opaque,other=1"},
+                                          {"TraceState", "last=2"}});
   const std::vector<SpanRecord> spans = traced.sink.wait_for(1);
   ASSERT_EQ(spans.size(), 1u);
   const SpanRecord& span = spans[0];
@@ -115,7 +116,7 @@ TEST(Tracing, ARequestSpanContinuesTheCallersTrace) {
   EXPECT_EQ(span.parent_span_id, kCallerSpan);
   EXPECT_TRUE(is_hex_id(span.span_id, 16));
   EXPECT_NE(span.span_id, kCallerSpan);
-  EXPECT_EQ(span.trace_state, "vendor=opaque,other=1");
+  EXPECT_EQ(span.trace_state, "vendor=opaque,other=1,last=2");  // both fields, in order
   EXPECT_EQ(span.name, "GET /users/:id");
   EXPECT_EQ(span.kind, sloe::SpanKind::server);
   EXPECT_FALSE(span.error);
@@ -125,6 +126,17 @@ TEST(Tracing, ARequestSpanContinuesTheCallersTrace) {
   EXPECT_EQ(std::get<std::int64_t>(*attribute(span, "http.response.status_code")), 200);
   // What the handler injects into its own outgoing calls names the request's span.
   EXPECT_EQ(r.body, sloe::format_traceparent(kTrace, span.span_id, true));
+}
+
+TEST(Tracing, ATraceStateOverTheBoundIsDroppedWhole) {
+  TracedApp traced;
+  Client client(traced.app);
+  client.get("/users/1", {{"traceparent", caller_traceparent()},
+                          {"tracestate", "a=" + std::string(sloe::kMaxTraceStateSize, 'x')}});
+  const std::vector<SpanRecord> spans = traced.sink.wait_for(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].trace_id, kTrace);
+  EXPECT_EQ(spans[0].trace_state, "");
 }
 
 TEST(Tracing, WithoutAValidParentARequestStartsANewTrace) {

@@ -99,8 +99,8 @@ struct SpanContext {
 /// The request-scoped key (`c.get`, `copy.get`) under which tracing() stores the SpanContext.
 inline constexpr std::string_view kSpanContextKey = "sloe.span_context";
 
-/// Longest `tracestate` carried on; a longer one is dropped (the spec asks to carry at least
-/// 512 characters).
+/// Longest `tracestate` carried on (several fields joined with ','); a longer one is dropped
+/// whole (the spec asks to carry at least 512 characters).
 inline constexpr std::size_t kMaxTraceStateSize = 512;
 
 /// Records spans and exports them in batches from one thread of its own. Destroying it exports
