@@ -75,8 +75,8 @@ class Arena {
 // The text fields of a ContextCopy::Request, to measure them and to point them at the copy.
 template <class Request>
 auto texts(Request& r) {
-  return std::array{&r.method,    &r.path, &r.full_path,  &r.raw_query,
-                    &r.client_ip, &r.body, &r.request_id, &r.trace_id};
+  return std::array{&r.method, &r.path,       &r.full_path, &r.raw_query, &r.client_ip,
+                    &r.body,   &r.request_id, &r.trace_id,  &r.span_id};
 }
 
 }  // namespace
@@ -121,6 +121,7 @@ ContextCopy Context::copy(bool with_body) const {
                      .body = with_body ? r.body : std::string_view(),
                      .request_id = s.request_id,
                      .trace_id = s.trace_id,
+                     .span_id = s.span_id,
                      .params = {},
                      .headers = {},
                      .start_time = s.start};

@@ -107,8 +107,12 @@ void Context::abort_with_exception(std::exception_ptr error) {
   s.response_headers.set("Content-Type", "text/plain; charset=utf-8");
   s.index = detail::kAbortIndex;
   auto server_error = [&](std::string_view what) {
-    spdlog::error("sloe: handler for {} {} threw: {}", log_escaped(s.request->method),
-                  log_escaped(s.path), log_escaped(what));
+    // The ids tie the line to the request's access line and spans.
+    spdlog::error("sloe: handler for {} {} threw: {} [request_id={}{}{}{}{}]",
+                  log_escaped(s.request->method), log_escaped(s.path), log_escaped(what),
+                  log_escaped(s.request_id),
+                  s.trace_id.empty() ? "" : " trace_id=", log_escaped(s.trace_id),
+                  s.span_id.empty() ? "" : " span_id=", log_escaped(s.span_id));
     s.body.assign(detail::kServerErrorBody);
     s.status = 500;
   };
@@ -163,6 +167,9 @@ void ContextAccess::begin(Context& c, http::Exchange& exchange, ThreadContexts& 
   s.timeout = home.request_timeout;
   s.path = s.request->path;
   s.full_path = {};
+  // Without request ids the engine assigns no trace id: none may leak from the last request.
+  s.trace_id.clear();
+  s.span_id.clear();
   s.params.clear();
   s.chain = nullptr;
   s.index = -1;

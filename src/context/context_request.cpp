@@ -311,6 +311,22 @@ std::string_view Context::trace_id() const {
   return state_->trace_id;
 }
 
+std::string_view Context::span_id() const {
+  check();
+  return state_->span_id;
+}
+
+void Context::set_trace(std::string_view trace_id, std::string_view span_id) {
+  check();
+  if (!is_trace_id(trace_id) || !is_span_id(span_id)) {
+    throw std::invalid_argument(
+        "sloe::Context::set_trace: a trace id is 32 and a span id 16 lowercase hex digits, not "
+        "all zero");
+  }
+  state_->trace_id.assign(trace_id);
+  state_->span_id.assign(span_id);
+}
+
 const Scope& Context::scope() const {
   check();
   ContextState& s = *state_;

@@ -87,6 +87,7 @@ struct ContextState {
   std::chrono::milliseconds timeout{0};
   std::string request_id;
   std::string trace_id;
+  std::string span_id;  // the request's own span, set by tracing middleware (Context::set_trace)
   std::optional<Scope> scope;  // made on first use: most requests never ask
 
   const HandlersChain* chain = nullptr;

@@ -12,8 +12,7 @@ bool is_sane_request_id(std::string_view id);
 /// Replaces `out` with 32 random hex digits (no allocation once `out` has the capacity).
 void generate_request_id(std::string& out);
 
-/// The trace id of a valid `traceparent` header (version 00: "00-<32 hex>-<16 hex>-<2 hex>",
-/// ids not all zero); empty otherwise.
+/// The trace id of a valid `traceparent` header (sloe::parse_traceparent); empty otherwise.
 std::string_view trace_id_of(std::string_view traceparent);
 
 }  // namespace sloe::detail

@@ -47,6 +47,7 @@
 #include "sloe/context/handler.hpp"
 #include "sloe/context/json.hpp"
 #include "sloe/context/responder.hpp"
+#include "sloe/context/trace_context.hpp"
 #include "sloe/errors.hpp"
 
 namespace sloe {
@@ -237,8 +238,17 @@ class Context {
   /// The request id: the client's X-Request-ID when it is sane (1-128 characters of
   /// `A-Za-z0-9._~:/+=-`), otherwise a generated one; echoed in the response's X-Request-ID.
   std::string_view request_id() const;
-  /// The W3C trace id from a valid `traceparent` header; empty when there is none.
+  /// The W3C trace id: from a valid `traceparent` header, or the one set_trace() set; empty
+  /// when there is none.
   std::string_view trace_id() const;
+  /// The id of the request's own span, as set_trace() set it; empty when nothing traces the
+  /// request.
+  std::string_view span_id() const;
+  /// Sets the trace context that this request's log lines and copies carry: what tracing
+  /// middleware (sloe::tracing) does when it opens the request's span. Throws
+  /// std::invalid_argument unless `trace_id` is 32 and `span_id` 16 lowercase hex digits, not
+  /// all zero (sloe::is_trace_id, sloe::is_span_id).
+  void set_trace(std::string_view trace_id, std::string_view span_id);
   /// The request's cancellation scope: cancelled when the request completes or the server
   /// shuts down. Work that must outlive the response uses `c.copy().scope()` instead.
   const Scope& scope() const;

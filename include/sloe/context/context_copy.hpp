@@ -63,6 +63,8 @@ class ContextCopy {
   std::string_view request_id() const { return request().request_id; }
   /// The W3C trace id from the request's `traceparent` header; empty when it had none.
   std::string_view trace_id() const { return request().trace_id; }
+  /// The id of the request's span (Context::span_id); empty when nothing traced the request.
+  std::string_view span_id() const { return request().span_id; }
 
   /// Cancellation for work done with this copy. Unlike the request's own scope it does not end
   /// when the response is sent (Gin's `c.Copy().Request.Context()` pitfall): it is a child of
@@ -79,7 +81,7 @@ class ContextCopy {
     return std::move(*this);
   }
 
-  /// Logs through spdlog with the request id (and trace id) of the request this copy came
+  /// Logs through spdlog with the request id (and trace and span ids) of the request this copy came
   /// from on the same line: `job.log(spdlog::level::info, "processing user {}", id)`.
   /// String arguments (std::string, std::string_view, C strings) are escaped as
   /// `sloe::log_escape` describes, since they often hold client data; the format string is
@@ -89,8 +91,9 @@ class ContextCopy {
            Args&&... args) const {
     // The arguments were checked against `format` at compile time; the wrapped strings take
     // the same format specs, so formatting them at run time cannot fail differently.
-    spdlog::log(level, "[request_id={}{}{}] {}", log_escaped(request_id()),
+    spdlog::log(level, "[request_id={}{}{}{}{}] {}", log_escaped(request_id()),
                 trace_id().empty() ? "" : " trace_id=", log_escaped(trace_id()),
+                span_id().empty() ? "" : " span_id=", log_escaped(span_id()),
                 fmt::format(fmt::runtime(fmt::string_view(format)),
                             escape_if_string(std::forward<Args>(args))...));
   }
@@ -153,6 +156,7 @@ class ContextCopy {
     std::string_view body;
     std::string_view request_id;
     std::string_view trace_id;
+    std::string_view span_id;
     std::span<const Param> params;
     std::span<const std::pair<std::string_view, std::string_view>> headers;
     std::chrono::steady_clock::time_point start_time;
