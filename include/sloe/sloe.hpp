@@ -14,6 +14,8 @@
 #include "sloe/middleware/cors.hpp"
 #include "sloe/middleware/gzip.hpp"
 #include "sloe/middleware/logger.hpp"
+#include "sloe/middleware/rate_limit.hpp"
 #include "sloe/middleware/recovery.hpp"
+#include "sloe/middleware/redis_rate_limit_store.hpp"
 #include "sloe/options.hpp"
 #include "sloe/router/router_group.hpp"
