@@ -1,0 +1,299 @@
+// sloe::RedisRateLimitStore against a real redis-server that each test starts on a free port of
+// 127.0.0.1: the bucket math in the Lua script, key expiry, the NOSCRIPT fallback, two engines
+// sharing one limit, a stopped Redis (fail open / closed, one warning down, one line back) and
+// a paused Redis that must not hold the worker. redis-server missing is a failure, not a skip:
+// scripts/setup installs it.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sloe/sloe.hpp>
+#include <sloe/testing/client.hpp>
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "../support/captured_log.hpp"
+#include "../support/raw_socket.hpp"
+
+extern char** environ;
+
+namespace {
+
+using namespace std::chrono_literals;
+using sloe::Context;
+using sloe::RedisRateLimitOptions;
+using sloe::RedisRateLimitStore;
+using sloe::testing::Client;
+using std::chrono::steady_clock;
+
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    throw std::runtime_error("cannot find a free port");
+  }
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+struct RedisReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using RedisReply = std::unique_ptr<redisReply, RedisReplyDeleter>;
+
+// A redis-server of the test's own, without persistence, stopped by its PID.
+class RedisServer {
+ public:
+  RedisServer() : port_(free_port()) { start(); }
+  ~RedisServer() { stop(); }
+
+  std::uint16_t port() const { return port_; }
+
+  void start() {
+    std::string port = std::to_string(port_);
+    const char* argv[] = {"redis-server", "--port",     port.c_str(), "--bind",
+                          "127.0.0.1",    "--save",     "",           "--appendonly",
+                          "no",           "--loglevel", "warning",    nullptr};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    int failed =
+        posix_spawnp(&pid_, "redis-server", &actions, nullptr, const_cast<char**>(argv), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (failed != 0) {
+      pid_ = -1;
+      throw std::runtime_error("cannot start redis-server (run scripts/setup to install it)");
+    }
+    // Bounded: redis-server listens within milliseconds; 10 s means it never will.
+    auto give_up = steady_clock::now() + 10s;
+    while (!ping()) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw std::runtime_error("redis-server exited at start on port " + port);
+      }
+      if (steady_clock::now() > give_up) throw std::runtime_error("redis-server never answered");
+      std::this_thread::sleep_for(5ms);  // retry pacing while the process starts, not a sync
+    }
+  }
+
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+  // One command on a fresh connection; null when Redis does not answer.
+  RedisReply command(std::initializer_list<std::string> words) const {
+    redisContext* redis = redisConnectWithTimeout("127.0.0.1", port_, timeval{1, 0});
+    if (redis == nullptr || redis->err) {
+      if (redis) redisFree(redis);
+      return nullptr;
+    }
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lengths;
+    for (const std::string& word : words) {
+      argv.push_back(word.c_str());
+      lengths.push_back(word.size());
+    }
+    RedisReply reply(static_cast<redisReply*>(
+        redisCommandArgv(redis, static_cast<int>(argv.size()), argv.data(), lengths.data())));
+    redisFree(redis);
+    return reply;
+  }
+
+  bool ping() const {
+    RedisReply reply = command({"PING"});
+    return reply && reply->type == REDIS_REPLY_STATUS;
+  }
+
+ private:
+  std::uint16_t port_;
+  pid_t pid_ = -1;
+};
+
+RedisRateLimitOptions options_for(const RedisServer& redis) {
+  return {.port = redis.port(), .timeout = 200ms, .min_backoff = 10ms, .max_backoff = 50ms};
+}
+
+TEST(RedisRateLimit, ScriptTakesTokensAndExpiresIdleKeys) {
+  RedisServer redis;
+  RedisRateLimitStore store(options_for(redis));
+  sloe::RateLimitQuota quota{.rate = 0.01, .burst = 3};  // one token per 100 s
+  for (std::int64_t remaining : {2, 1, 0}) {
+    sloe::RateLimitDecision d = store.take("client", quota, steady_clock::now());
+    EXPECT_TRUE(d.allowed);
+    EXPECT_EQ(d.remaining, remaining);
+  }
+  sloe::RateLimitDecision refused = store.take("client", quota, steady_clock::now());
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_GT(refused.retry_after, 99s);
+  EXPECT_LE(refused.retry_after, 100s);
+  EXPECT_GT(refused.reset, 299s);
+  // The key lives until its bucket is full again, then vanishes by itself.
+  RedisReply ttl = redis.command({"PTTL", "sloe:rate:client"});
+  ASSERT_TRUE(ttl);
+  EXPECT_GT(ttl->integer, 299'000);
+  EXPECT_LE(ttl->integer, 300'000);
+  EXPECT_TRUE(store.take("other", quota, steady_clock::now()).allowed);
+}
+
+TEST(RedisRateLimit, ScriptFlushedByRedisIsSentAgain) {
+  RedisServer redis;
+  RedisRateLimitStore store(options_for(redis));
+  sloe::RateLimitQuota quota{.rate = 1, .burst = 5};
+  EXPECT_EQ(store.take("k", quota, steady_clock::now()).remaining, 4);
+  RedisReply flushed = redis.command({"SCRIPT", "FLUSH"});
+  ASSERT_TRUE(flushed);
+  EXPECT_EQ(store.take("k", quota, steady_clock::now()).remaining, 3) << "EVAL after NOSCRIPT";
+  EXPECT_EQ(store.take("k", quota, steady_clock::now()).remaining, 2) << "and cached again";
+}
+
+TEST(RedisRateLimit, TwoEnginesShareOneLimit) {
+  RedisServer redis;
+  auto make_app = [&](sloe::Engine& app) {
+    app.use(sloe::rate_limit({.rate = 0.01,
+                              .burst = 2,
+                              .store = std::make_shared<RedisRateLimitStore>(options_for(redis)),
+                              .timeout = 1s}));
+    app.get("/work", [](Context& c) { c.string(200, "done"); });
+  };
+  sloe::Engine one;
+  sloe::Engine two;
+  make_app(one);
+  make_app(two);
+  Client a(one);
+  Client b(two);
+  EXPECT_EQ(a.get("/work").header("RateLimit-Remaining"), "1");
+  EXPECT_EQ(b.get("/work").header("RateLimit-Remaining"), "0");
+  auto refused = a.get("/work");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.header("Retry-After"), "100");
+  EXPECT_EQ(refused.header("RateLimit-Limit"), "2");
+  EXPECT_EQ(b.get("/work").status, 429);
+}
+
+struct RedisLimitedApp {
+  RedisLimitedApp(const RedisServer& redis, bool fail_open) {
+    app.use(sloe::rate_limit({.rate = 1000,
+                              .burst = 1000,
+                              .store = std::make_shared<RedisRateLimitStore>(options_for(redis)),
+                              .timeout = 1s,
+                              .fail_open = fail_open}));
+    app.get("/work", [](Context& c) { c.string(200, "done"); });
+  }
+  sloe::Engine app;
+};
+
+int count(const std::string& text, std::string_view what) {
+  int n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(RedisRateLimit, RedisDownFailsOpenWarnsOnceAndRecovers) {
+  sloe::test::CapturedLog log;
+  RedisServer redis;
+  RedisLimitedApp limited(redis, /*fail_open=*/true);
+  Client client(limited.app);
+  EXPECT_EQ(client.get("/work").header("RateLimit-Limit"), "1000");
+
+  redis.stop();
+  for (int i = 0; i < 20; ++i) {
+    auto r = client.get("/work");
+    EXPECT_EQ(r.status, 200) << "fail open lets requests through";
+    EXPECT_EQ(r.header("RateLimit-Limit"), "") << "no limit was checked";
+  }
+  EXPECT_EQ(count(log.text(), "is unavailable"), 1) << log.text();
+
+  redis.start();  // same port: the store reconnects after its backoff
+  auto give_up = steady_clock::now() + 10s;
+  while (client.get("/work").header("RateLimit-Limit").empty()) {
+    ASSERT_LT(steady_clock::now(), give_up) << "the store never reconnected";
+  }
+  EXPECT_EQ(count(log.text(), "is unavailable"), 1) << log.text();
+  EXPECT_EQ(count(log.text(), "reachable again"), 1) << log.text();
+}
+
+TEST(RedisRateLimit, RedisDownFailsClosedWith503) {
+  sloe::test::CapturedLog log;
+  RedisServer redis;
+  RedisLimitedApp limited(redis, /*fail_open=*/false);
+  Client client(limited.app);
+  EXPECT_EQ(client.get("/work").status, 200);
+  redis.stop();
+  for (int i = 0; i < 5; ++i) {
+    auto r = client.get("/work");
+    EXPECT_EQ(r.status, 503);
+    EXPECT_EQ(r.header("Retry-After"), "1");
+    EXPECT_EQ(r.body, R"({"error":"rate limit unavailable"})");
+  }
+  EXPECT_EQ(count(log.text(), "is unavailable"), 1) << log.text();
+}
+
+// Redis stalls (CLIENT PAUSE): the limited request waits for its timeout, but the one worker
+// keeps serving another connection meanwhile.
+TEST(RedisRateLimit, StalledRedisNeverHoldsTheWorker) {
+  sloe::test::CapturedLog log;
+  RedisServer redis;
+  sloe::EngineOptions engine_options;
+  engine_options.threads = 1;
+  sloe::Engine app(engine_options);
+  auto limited = app.group("/limited");
+  RedisRateLimitOptions store_options = options_for(redis);
+  store_options.timeout = 2s;
+  limited.use(sloe::rate_limit({.rate = 1000,
+                                .burst = 1000,
+                                .store = std::make_shared<RedisRateLimitStore>(store_options),
+                                .timeout = 500ms}));
+  limited.get("/work", [](Context& c) { c.string(200, "limited"); });
+  app.get("/health", [](Context& c) { c.string(200, "ok"); });
+  app.start("127.0.0.1:0");
+
+  sloe::test::RawSocket warm(app.port());
+  ASSERT_TRUE(warm.send("GET /limited/work HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto first = warm.read_response();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->header("RateLimit-Limit"), "1000");
+
+  RedisReply paused = redis.command({"CLIENT", "PAUSE", "3000", "ALL"});
+  ASSERT_TRUE(paused);
+  auto started = steady_clock::now();
+  sloe::test::RawSocket waiting(app.port());
+  ASSERT_TRUE(waiting.send("GET /limited/work HTTP/1.1\r\nHost: x\r\n\r\n"));
+  sloe::test::RawSocket other(app.port());
+  ASSERT_TRUE(other.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto health = other.read_response(2000ms);
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->body, "ok");
+  EXPECT_LT(steady_clock::now() - started, 450ms) << "the worker was held by the Redis call";
+
+  auto answered = waiting.read_response(3000ms);
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answered->status, 200) << "fail open after the 500 ms timeout";
+  EXPECT_EQ(answered->header("RateLimit-Limit"), "");
+  EXPECT_GE(steady_clock::now() - started, 450ms) << "timers may fire a millisecond early";
+  EXPECT_LT(steady_clock::now() - started, 1500ms);
+  app.shutdown(1s);
+}
+
+}  // namespace
