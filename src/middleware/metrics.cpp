@@ -14,6 +14,8 @@
 
 #include "sloe/context/context.hpp"
 #include "sloe/engine.hpp"
+#include "sloe/middleware/timeout.hpp"
+#include "sloe/middleware/tracing.hpp"
 
 namespace sloe {
 
@@ -269,6 +271,14 @@ void register_engine_metrics(const Engine& app, MetricsRegistry& registry) {
       registry.gauge_function(family.name, family.help, read);
     }
   }
+  // Process-wide counts of the other built-in middleware, zero while it is not used.
+  registry.counter_function("sloe_http_timeouts_total",
+                            "Requests answered 503 at the deadline of a sloe::timeout().",
+                            [] { return static_cast<double>(timed_out_requests()); });
+  registry.counter_function("sloe_trace_spans_dropped_total",
+                            "Finished spans not exported: the export queue was full or the "
+                            "collector failed.",
+                            [] { return static_cast<double>(dropped_spans_total()); });
 }
 
 }  // namespace sloe

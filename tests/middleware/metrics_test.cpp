@@ -304,6 +304,25 @@ TEST(MetricsHandler, ServesTheRegistryInPrometheusTextFormat) {
   EXPECT_EQ(head.body, "");
 }
 
+TEST(MetricsHandler, TimeoutsAndDroppedSpansReachTheScrape) {
+  sloe::MetricsRegistry registry;
+  sloe::Engine app;
+  sloe::register_engine_metrics(app, registry);
+  app.get("/slow", sloe::timeout(1ms), [](Context& c) {
+    std::this_thread::sleep_for(5ms);  // returns after its deadline: answered 503
+    c.string(200, "late");
+  });
+  app.get("/metrics", sloe::metrics_handler(registry));
+  Client client(app);
+  const double before = sample(client.get("/metrics").body, "sloe_http_timeouts_total").value();
+  EXPECT_EQ(client.get("/slow").status, 503);
+  auto r = client.get("/metrics");
+  EXPECT_EQ(sample(r.body, "sloe_http_timeouts_total"), before + 1);
+  EXPECT_EQ(sample(r.body, "sloe_trace_spans_dropped_total"),
+            static_cast<double>(sloe::dropped_spans_total()));
+  sloe::test::expect_promtool_accepts(r.body);
+}
+
 TEST(MetricsHandler, PromtoolRefusesBrokenText) {
   // The check the other tests rely on does fail on broken exposition text.
   const sloe::test::PromtoolResult result =
