@@ -122,33 +122,40 @@ struct Limiter {
 
 // A question to a store that answers later, on the heap: the store's thread, the request's
 // timeout and the coroutine share it, and the first of the answer and the timeout resumes.
-struct StoreQuestion {
+struct StoreQuestion : std::enable_shared_from_this<StoreQuestion> {
   std::string key;
   std::atomic<bool> settled{false};
   std::optional<RateLimitDecision> decision;
   std::coroutine_handle<> waiting;
-  std::shared_ptr<Executor> executor;
+  // Weak: the question sits in the executor's own timer queue, which must not keep the
+  // executor alive (a testing::Client's executor is destroyed with those timers in it).
+  std::weak_ptr<Executor> executor;
 };
 
-// Holds only trivially copied members: GCC 12 may copy an awaiter bytewise in the frame.
+// Holds only trivially copied members: GCC 12 may copy an awaiter bytewise in the frame (a
+// shared_ptr copied so would be released twice). The coroutine's local owns the question; the
+// timer and the store's callback take their own shares.
 struct AskStore {
   const Limiter* limiter;
   steady_clock::time_point now;
-  std::shared_ptr<StoreQuestion> question;
+  StoreQuestion* question;
 
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> waiting) {
     question->waiting = waiting;
-    question->executor = detail::require_executor();
-    question->executor->post_after(limiter->options.timeout, [question = question] {
+    const std::shared_ptr<Executor>& executor = detail::require_executor();
+    question->executor = executor;
+    executor->post_after(limiter->options.timeout, [question = question->shared_from_this()] {
       if (!question->settled.exchange(true)) question->waiting.resume();
     });
     limiter->options.store->take_later(
         std::move(question->key), limiter->quota(), now,
-        [question = question](std::optional<RateLimitDecision> decision) {
+        [question = question->shared_from_this()](std::optional<RateLimitDecision> decision) {
           if (question->settled.exchange(true)) return;
           question->decision = decision;
-          question->executor->post([question] { question->waiting.resume(); });
+          if (std::shared_ptr<Executor> executor = question->executor.lock()) {
+            executor->post([question] { question->waiting.resume(); });
+          }
         });
   }
   std::optional<RateLimitDecision> await_resume() const { return question->decision; }
@@ -260,7 +267,7 @@ Handler rate_limit(RateLimitOptions options) {
     auto asked = std::make_shared<StoreQuestion>();
     asked->key = request_key(c, limiter->options, computed_key);
     std::optional<RateLimitDecision> decision =
-        co_await AskStore{limiter.get(), limiter->options.clock(), asked};
+        co_await AskStore{limiter.get(), limiter->options.clock(), asked.get()};
     // Allowed: ending without next() lets the chain go on, as a plain handler returning.
     limiter->answer(c, decision);
   });
