@@ -81,7 +81,8 @@ class Engine : public RouterGroup {
   template <class Fn>
   void spawn(ContextCopy job, Fn&& job_fn) {
     TaskInfo info{std::string(job.request_id()), std::string(job.method()),
-                  std::string(job.path())};
+                  std::string(job.path()), std::string(job.trace_id()),
+                  std::string(job.span_id())};
     Scope scope = job.scope();
     tasks().spawn(std::move(info), std::move(scope),
                   [job = std::move(job), fn = std::forward<Fn>(job_fn)](const Scope& task) mutable {

@@ -19,6 +19,12 @@ namespace sloe {
 /// Appends `text` to `out`, escaped by the rule above.
 void append_log_escaped(std::string& out, std::string_view text);
 
+/// Appends `text` to `out` as the inside of a JSON string, by the same rule: `"` and `\` as
+/// `\"` and `\\`, every other escaped byte as `\u00hh`, so the output is ASCII and valid JSON
+/// whatever the client sent (a byte >= 0x80 reads as the code point of the same value, as the
+/// text rule writes it as `\xHH`).
+void append_json_log_escaped(std::string& out, std::string_view text);
+
 /// `text` escaped by the rule above.
 std::string log_escape(std::string_view text);
 

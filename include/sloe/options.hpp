@@ -2,12 +2,30 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace sloe {
 
 using namespace std::chrono_literals;
+
+/// How requests get their ids (Context::request_id), as gin-contrib/requestid configures them.
+///
+///   options.request_id.header = "X-Correlation-ID";
+///   options.request_id.trust_incoming = false;  // the edge: never reuse a client's id
+///   options.request_id.generate = [] { return make_uuid(); };
+struct RequestIdOptions {
+  /// The header an incoming id is read from and the id is echoed in.
+  std::string header = "X-Request-ID";
+  /// Keep an id the client sent when it is sane (1-128 characters of `A-Za-z0-9._~:/+=-`);
+  /// turn off where clients are untrusted and ids must be unique.
+  bool trust_incoming = true;
+  /// Makes a new id on the worker thread (so it must be thread-safe); empty: 128 random bits
+  /// as 32 hex digits. An id it returns that is not sane is replaced by a random one, since
+  /// ids go into headers and log lines.
+  std::function<std::string()> generate;
+};
 
 /// Everything an Engine can be tuned with, with the defaults sloe ships.
 struct EngineOptions {
@@ -50,6 +68,8 @@ struct EngineOptions {
 
   /// Give every request an id (Context::request_id) and echo it in X-Request-ID.
   bool request_ids = true;
+  /// Where the id comes from and which header carries it.
+  RequestIdOptions request_id;
 
   /// Background task pool (Engine::spawn): threads and the most tasks waiting to run; spawn()
   /// throws sloe::TaskQueueFull beyond it.

@@ -69,19 +69,22 @@ namespace {
 
 // Runs one task; returns false when it threw (logged here, with who spawned it).
 bool run_task(TaskPoolCore::Task& task) {
+  const TaskInfo& info = task.info;
+  // The ids tie the line to the request's access line and spans.
+  auto log_failure = [&](std::string_view what) {
+    spdlog::error("sloe: background task failed: request_id={} {} {}{}{}{}{}: {}",
+                  log_escaped(info.request_id), log_escaped(info.method), log_escaped(info.path),
+                  info.trace_id.empty() ? "" : " trace_id=", log_escaped(info.trace_id),
+                  info.span_id.empty() ? "" : " span_id=", log_escaped(info.span_id),
+                  log_escaped(what));
+  };
   try {
     task.fn(task.scope);
     return true;
   } catch (const std::exception& e) {
-    spdlog::error("sloe: background task failed: request_id={} {} {}: {}",
-                  log_escaped(task.info.request_id), log_escaped(task.info.method),
-                  log_escaped(task.info.path), log_escaped(e.what()));
+    log_failure(e.what());
   } catch (...) {
-    spdlog::error(
-        "sloe: background task failed: request_id={} {} {}: unknown exception (not derived "
-        "from std::exception)",
-        log_escaped(task.info.request_id), log_escaped(task.info.method),
-        log_escaped(task.info.path));
+    log_failure("unknown exception (not derived from std::exception)");
   }
   return false;
 }

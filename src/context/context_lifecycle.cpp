@@ -103,7 +103,7 @@ void Context::abort_with_exception(std::exception_ptr error) {
   // What the handler wrote so far is dropped; the request id still goes back.
   s.response_headers.clear();
   s.file_body.reset();
-  if (!s.request_id.empty()) s.response_headers.set("X-Request-ID", s.request_id);
+  if (!s.request_id.empty()) s.response_headers.set(s.home->request_id_header, s.request_id);
   s.response_headers.set("Content-Type", "text/plain; charset=utf-8");
   s.index = detail::kAbortIndex;
   auto server_error = [&](std::string_view what) {

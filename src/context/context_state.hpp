@@ -213,6 +213,7 @@ struct ThreadContexts {
   const Scope* lifetime = nullptr;  // the engine's: parent of request scopes and copies' scopes
   const std::vector<std::string>* trusted_proxies = nullptr;
   std::chrono::milliseconds request_timeout{0};
+  std::string_view request_id_header = "X-Request-ID";
 };
 
 }  // namespace sloe::detail

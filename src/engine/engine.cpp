@@ -35,6 +35,12 @@ http::Limits limits_of(const EngineOptions& o) {
 
 EngineCore::EngineCore(EngineOptions options)
     : options_(std::move(options)), limits_(limits_of(options_)) {
+  if (!http::is_token(options_.request_id.header)) {
+    throw std::invalid_argument(fmt::format(
+        "sloe: EngineOptions::request_id.header \"{}\" is not a header name (letters, digits "
+        "and !#$%&'*+-.^_`|~ only)",
+        options_.request_id.header));
+  }
   rebuild_no_route_chain();
 }
 
@@ -131,14 +137,18 @@ void EngineCore::run_chain(Context& c) {
 }
 
 void EngineCore::assign_request_id(const http::Request& request, ContextState& s) {
-  std::string_view sent = request.header("x-request-id");
+  const RequestIdOptions& ids = options_.request_id;
+  std::string_view sent = ids.trust_incoming ? request.header(ids.header) : std::string_view();
   if (is_sane_request_id(sent)) {
     s.request_id.assign(sent);
+  } else if (ids.generate) {
+    s.request_id = ids.generate();
+    if (!is_sane_request_id(s.request_id)) generate_request_id(s.request_id);
   } else {
     generate_request_id(s.request_id);
   }
   s.trace_id.assign(trace_id_of(request.header("traceparent")));
-  s.response_headers.set("X-Request-ID", s.request_id);
+  s.response_headers.set(ids.header, s.request_id);
 }
 
 bool EngineCore::decode_path(const http::Request& request, ContextState& s) {
@@ -158,6 +168,7 @@ EngineRequestHandler::EngineRequestHandler(EngineCore& core) : core_(core) {
   contexts_.lifetime = &core.lifetime();
   contexts_.trusted_proxies = &core.options().trusted_proxies;
   contexts_.request_timeout = core.options().request_timeout;
+  contexts_.request_id_header = core.options().request_id.header;
 }
 
 void EngineRequestHandler::serve(http::Exchange& exchange) {

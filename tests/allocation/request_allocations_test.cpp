@@ -96,6 +96,17 @@ TEST(RequestAllocations, ParamRouteWithMetrics) {
   EXPECT_EQ(allocations_per_request(app, get("/user/12345")), 0);
 }
 
+// The access log formats into a per-thread buffer and hands the line to a buffered output
+// whose two buffers keep their capacity: logging a request allocates nothing once warm.
+TEST(RequestAllocations, ParamRouteWithTextAndJsonAccessLogs) {
+  for (sloe::LogFormat format : {sloe::LogFormat::text, sloe::LogFormat::json}) {
+    sloe::Engine app;
+    app.use(sloe::logger({.format = format, .output = sloe::log_to_file("/dev/null")}));
+    app.get("/user/:id", [](sloe::Context& c) { c.string(200, c.param("id")); });
+    EXPECT_EQ(allocations_per_request(app, get("/user/12345?x=1")), 0);
+  }
+}
+
 // Routes from Gin's githubapi_test.go, served beside each other, each asked for with concrete
 // parameter values; the handler answers with the last parameter, so it reads what the router
 // matched.

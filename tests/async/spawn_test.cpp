@@ -51,6 +51,52 @@ TEST(RequestId, SaneClientIdsAreKeptOthersAreGenerated) {
   EXPECT_NE(first.body, second.body);
 }
 
+TEST(RequestId, HeaderNameGeneratorAndTrustAreOptions) {
+  sloe::EngineOptions options;
+  options.request_id.header = "X-Correlation-ID";
+  options.request_id.trust_incoming = false;
+  std::atomic<int> made{0};
+  options.request_id.generate = [&made] { return "id-" + std::to_string(++made); };
+  sloe::Engine app(options);
+  app.get("/", [](Context& c) { c.string(200, c.request_id()); });
+  app.get("/boom", [](Context&) -> void { throw std::runtime_error("boom"); });
+  Client client(app);
+
+  auto r = client.get("/", {{"X-Correlation-ID", "from-the-client"}});
+  EXPECT_EQ(r.body, "id-1");  // an edge service does not reuse ids clients pick
+  EXPECT_EQ(r.header("X-Correlation-ID"), "id-1");
+  EXPECT_EQ(r.header("X-Request-ID"), "");
+  // The 500 that replaces what a handler wrote still names the request.
+  auto failed = client.get("/boom");
+  EXPECT_EQ(failed.status, 500);
+  EXPECT_EQ(failed.header("X-Correlation-ID"), "id-2");
+}
+
+TEST(RequestId, TrustedIncomingIdsUseTheConfiguredHeaderAndInsaneGeneratedIdsAreReplaced) {
+  sloe::EngineOptions options;
+  options.request_id.header = "X-Correlation-ID";
+  options.request_id.generate = [] { return std::string("line\nbreak"); };
+  sloe::Engine app(options);
+  app.get("/", [](Context& c) { c.string(200, c.request_id()); });
+  Client client(app);
+  EXPECT_EQ(client.get("/", {{"X-Correlation-ID", "upstream-7"}}).body, "upstream-7");
+  // X-Request-ID is an ordinary header now.
+  auto r = client.get("/", {{"X-Request-ID", "ignored"}});
+  EXPECT_EQ(r.body.size(), 32u) << r.body;
+  EXPECT_EQ(r.header("X-Correlation-ID"), r.body);
+}
+
+TEST(RequestId, AHeaderNameThatIsNotATokenIsRefusedAtConstruction) {
+  sloe::EngineOptions options;
+  options.request_id.header = "X Request Id";
+  try {
+    sloe::Engine app(options);
+    FAIL() << "constructed";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("request_id.header"), std::string::npos) << e.what();
+  }
+}
+
 TEST(RequestId, TraceIdComesFromAValidTraceparent) {
   sloe::Engine app;
   app.get("/", [](Context& c) { c.string(200, c.trace_id()); });
@@ -101,7 +147,7 @@ TEST(Spawn, EveryTaskSeesItsOwnRequest) {
   EXPECT_EQ(wrong.load(), 0);
 }
 
-TEST(Spawn, TaskExceptionsAreCountedAndLoggedWithTheRequestAndThePoolGoesOn) {
+TEST(Spawn, TaskExceptionsAreCountedAndLoggedWithTheRequestAndItsTraceAndThePoolGoesOn) {
   CapturedLog log;
   sloe::Engine app;
   std::latch later_task_ran(1);
@@ -116,15 +162,20 @@ TEST(Spawn, TaskExceptionsAreCountedAndLoggedWithTheRequestAndThePoolGoesOn) {
     c.status(202);
   });
   Client client(app);
-  client.get("/fail/1", {{"X-Request-ID", "rid-failing"}});
+  client.get("/fail/1",
+             {{"X-Request-ID", "rid-failing"},
+              {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}});
   client.get("/ok");
   later_task_ran.wait();
   app.shutdown(2s);
   EXPECT_EQ(app.tasks().stats().failed, 1u);
   std::string text = log.text();
-  EXPECT_NE(text.find("rid-failing"), std::string::npos) << text;
-  EXPECT_NE(text.find("GET /fail/1"), std::string::npos) << text;
-  EXPECT_NE(text.find("task failed for 1"), std::string::npos) << text;
+  // One line, so a 500 in the access log can be matched to its failed task.
+  std::string line = text.substr(text.rfind('\n', text.find("task failed for 1")) + 1);
+  line = line.substr(0, line.find('\n'));
+  EXPECT_NE(line.find("request_id=rid-failing GET /fail/1"), std::string::npos) << text;
+  EXPECT_NE(line.find("trace_id=4bf92f3577b34da6a3ce929d0e0e4736"), std::string::npos) << line;
+  EXPECT_NE(line.find("task failed for 1"), std::string::npos) << line;
 }
 
 TEST(Spawn, TaskLogLinesCarryRequestAndTraceIds) {

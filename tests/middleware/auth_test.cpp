@@ -189,7 +189,7 @@ TEST(BearerAuth, AVerifierThatFailsIsAServerErrorNotARefusal) {
 TEST(BearerAuth, TheLogNamesTheReasonAndNeverTheToken) {
   sloe::test::CapturedLog log;
   sloe::Engine app;
-  app.use(sloe::logger(), sloe::bearer_auth(verify_opaque));
+  app.use(sloe::logger({.output = sloe::log_to_spdlog()}), sloe::bearer_auth(verify_opaque));
   app.get("/private", [](Context& c) { c.string(200, "ok"); });
   Client client(app);
   EXPECT_EQ(client.get("/private", {{"Authorization", "Bearer throw"}}).status, 401);

@@ -78,7 +78,7 @@ struct TracedApp {
   explicit TracedApp(sloe::TracingOptions options = {}) {
     options.on_span_end = sink.callback();
     tracer = std::make_shared<sloe::Tracer>(std::move(options));
-    app.use(sloe::logger(), sloe::tracing(tracer));
+    app.use(sloe::logger({.output = sloe::log_to_spdlog()}), sloe::tracing(tracer));
     app.get("/users/:id", [](Context& c) { c.string(200, "{}", sloe::traceparent(c)); });
     app.get("/fail", [](Context& c) { c.string(503, "down"); });
     app.get("/boom", [](Context&) -> void { throw std::runtime_error("boom"); });
@@ -227,12 +227,13 @@ TEST(Tracing, LogLinesCarryTheTraceAndSpanIds) {
   sloe::test::CapturedLog log;
   TracedApp traced;
   Client client(traced.app);
-  client.get("/users/7", {{"traceparent", caller_traceparent()}});
-  client.get("/boom", {{"traceparent", caller_traceparent()}});
+  client.get("/users/7", {{"traceparent", caller_traceparent()}, {"X-Request-ID", "r-users"}});
+  client.get("/boom", {{"traceparent", caller_traceparent()}, {"X-Request-ID", "r-boom"}});
   const std::vector<SpanRecord> spans = traced.sink.wait_for(2);
   ASSERT_EQ(spans.size(), 2u);
   const std::string text = log.text();
-  EXPECT_NE(text.find(fmt::format("\"/users/7\" trace_id={} span_id={}", kTrace, spans[0].span_id)),
+  EXPECT_NE(text.find(fmt::format("\"/users/7\" request_id=r-users trace_id={} span_id={}", kTrace,
+                                  spans[0].span_id)),
             std::string::npos)
       << text;
   // The error line of a handler that threw, and its access line.
@@ -240,7 +241,8 @@ TEST(Tracing, LogLinesCarryTheTraceAndSpanIds) {
   EXPECT_NE(text.find(fmt::format(" trace_id={} span_id={}]", kTrace, spans[1].span_id)),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find(fmt::format("\"/boom\" trace_id={} span_id={}", kTrace, spans[1].span_id)),
+  EXPECT_NE(text.find(fmt::format("\"/boom\" request_id=r-boom trace_id={} span_id={}", kTrace,
+                                  spans[1].span_id)),
             std::string::npos)
       << text;
   EXPECT_TRUE(spans[1].error);

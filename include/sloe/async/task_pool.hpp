@@ -52,6 +52,9 @@ struct TaskInfo {
   std::string request_id;
   std::string method;
   std::string path;
+  /// The request's W3C trace id and span id (hex), empty when it had none.
+  std::string trace_id;
+  std::string span_id;
 };
 
 /// A snapshot of the pool's counters. `queued` and `running` are current values; the others
