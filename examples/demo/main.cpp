@@ -18,13 +18,14 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 namespace {
 
 struct Flags {
   std::string listen = "127.0.0.1:8080";
   std::size_t threads = 0;
-  std::string static_root = "docs";  // the repository's docs/ when started from its root
+  std::string static_root = "docs";   // the repository's docs/ when started from its root
   std::string middleware = "logger";  // none, logger or stack
 };
 
@@ -94,10 +95,12 @@ int main(int argc, char** argv) {
   if (flags.middleware != "none") app.use(sloe::logger());
   app.use(sloe::recovery());
   if (flags.middleware == "stack") {
-    // No collector to export to: every span is made and recorded, then dropped.
-    app.use(sloe::tracing(sloe::TracingOptions{.service_name = "sloe-demo"}),  //
-            sloe::metrics(),                                                 //
-            sloe::rate_limit({.rate = 1e9, .burst = 1'000'000'000}));
+    sloe::TracingOptions tracing;  // no endpoint: every span is made and recorded, then dropped
+    tracing.service_name = "sloe-demo";
+    sloe::RateLimitOptions limit;  // per client address, in-process; high enough never to refuse
+    limit.rate = 1e9;
+    limit.burst = 1'000'000'000;
+    app.use(sloe::tracing(std::move(tracing)), sloe::metrics(), sloe::rate_limit(std::move(limit)));
     sloe::register_engine_metrics(app);
     app.get("/metrics", sloe::metrics_handler());
   }
