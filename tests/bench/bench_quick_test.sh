@@ -42,8 +42,9 @@ for server in "${servers[@]}"; do
       check "$server $scenario is n/a in results.tsv ($row)" \
         awk -F'\t' '{ exit !($8 ~ /^n\/a/ && $3 == "-") }' <<<"${row:-x}"
       line=$(awk -F'|' -v s="$server" -v c="$scenario" '
+          /^## / { t = /^## Throughput/ }
           { for (i = 2; i < NF; i++) gsub(/^ +| +$/, "", $i) }
-          $2 == c && $3 == s { print $4 "|" $10 }' "$out/report.md")
+          t && $2 == c && $3 == s { print $4 "|" $10 }' "$out/report.md")
       check "$server $scenario is n/a in the report ($line)" test "$line" = "n/a|n/a"
       continue
     fi
@@ -55,8 +56,9 @@ for server in "${servers[@]}"; do
         test "$got" = "200 $want $want"
       # The report's vs nginx column: a ratio (nginx itself: 1.00x).
       line=$(awk -F'|' -v s="$server" -v c="$scenario" '
+          /^## / { t = /^## Throughput/ }
           { for (i = 2; i < NF; i++) gsub(/^ +| +$/, "", $i) }
-          $2 == c && $3 == s { print $10 }' "$out/report.md")
+          t && $2 == c && $3 == s { print $10 }' "$out/report.md")
       check "$server $scenario: the report shows the ratio vs nginx ($line)" \
         grep -Eq '^[0-9]+\.[0-9]{2}x$' <<<"${line:-x}"
     fi
@@ -70,7 +72,7 @@ for server in "${servers[@]}"; do
       # The middleware table: | scenario | server | req/s | req/s vs bare | CPU µs/req |
       # bare CPU µs/req | cost vs bare | sloe / Gin req/s | sloe / Gin CPU |
       line=$(awk -F'|' -v s="$server" -v c="$scenario" '
-          /^## Middleware/ { t = 1 } /^## Memory/ { t = 0 }
+          /^## / { t = /^## Middleware/ }
           { for (i = 2; i < NF; i++) gsub(/^ +| +$/, "", $i) }
           t && $2 == c && $3 == s { print $5 "|" $8 "|" $9 }' "$out/report.md")
       check "$server $scenario: the report compares it with bare plaintext and Gin ($line)" \
@@ -85,8 +87,9 @@ for server in "${servers[@]}"; do
       awk -F'\t' '{ exit !($9 ~ /^[0-9]+$/ && $9 > 0 && $10 ~ /^[0-9]+$/ && $11 ~ /^[0-9]+\.[0-9][0-9]$/) }' <<<"${row:-x}"
     # The report's row: | scenario | server | req/s | p99 | CPU µs/req | vs Gin | vs ceiling | CPU vs ceiling | vs nginx |
     line=$(awk -F'|' -v s="$server" -v c="$scenario" '
+        /^## / { t = /^## Throughput/ }
         { for (i = 2; i < NF; i++) gsub(/^ +| +$/, "", $i) }
-        $2 == c && $3 == s { print $6 "|" $9 }' "$out/report.md")
+        t && $2 == c && $3 == s { print $6 "|" $9 }' "$out/report.md")
     check "$server $scenario: the report shows CPU µs/req and CPU vs ceiling ($line)" \
       grep -Eq '^[0-9]+\.[0-9]{2}\|([0-9]+\.[0-9]{2}x|n/a)$' <<<"${line:-x}"
   done
