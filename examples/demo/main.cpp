@@ -1,6 +1,13 @@
 // The demo server: the routes the README tours and the benchmarks load.
 //
-//   sloe-demo [--listen HOST:PORT] [--threads N] [--static DIR] [--quiet]
+//   sloe-demo [--listen HOST:PORT] [--threads N] [--static DIR]
+//             [--middleware none|logger|stack] [--quiet]
+//
+// --middleware stack is what a production service puts in front of its routes: the access log,
+// recovery, a request id (EngineOptions::request_ids, on in every mode), a span per request,
+// Prometheus metrics (served at GET /metrics) and a per-client rate limit with the in-process
+// store. bench/run's logger and stack scenarios load it against Gin's twin (bench/gin/main.go);
+// there the limit is high enough never to refuse and spans are not exported (no collector).
 
 #include <sloe/sloe.hpp>
 
@@ -11,23 +18,29 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 namespace {
 
 struct Flags {
   std::string listen = "127.0.0.1:8080";
   std::size_t threads = 0;
-  std::string static_root = "docs";  // the repository's docs/ when started from its root
-  bool quiet = false;
+  std::string static_root = "docs";   // the repository's docs/ when started from its root
+  std::string middleware = "logger";  // none, logger or stack
 };
 
 void usage(std::FILE* out) {
   std::fputs(
-      "usage: sloe-demo [--listen HOST:PORT] [--threads N] [--static DIR] [--quiet]\n"
+      "usage: sloe-demo [--listen HOST:PORT] [--threads N] [--static DIR]\n"
+      "                 [--middleware none|logger|stack] [--quiet]\n"
       "  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080; port 0 picks one)\n"
       "  --threads N         worker threads (default: one per core)\n"
       "  --static DIR        serve GET /static/*filepath from DIR (default: docs)\n"
-      "  --quiet             no access log (for benchmarks)\n"
+      "  --middleware M      in front of every route, besides recovery and request ids:\n"
+      "                      none, logger (the access log: the default) or stack (access\n"
+      "                      log, a span per request, metrics at GET /metrics and a\n"
+      "                      per-client rate limit of 10^9 requests/s, never refusing)\n"
+      "  --quiet             --middleware none: no access log (for benchmarks)\n"
       "  --help              this text\n",
       out);
 }
@@ -53,8 +66,16 @@ Flags parse_flags(int argc, char** argv) {
       flags.threads = std::strtoul(value(arg).c_str(), nullptr, 10);
     } else if (arg == "--static") {
       flags.static_root = value(arg);
+    } else if (arg == "--middleware") {
+      flags.middleware = value(arg);
+      if (flags.middleware != "none" && flags.middleware != "logger" &&
+          flags.middleware != "stack") {
+        std::fprintf(stderr, "sloe-demo: --middleware %s: want none, logger or stack\n",
+                     flags.middleware.c_str());
+        std::exit(2);
+      }
     } else if (arg == "--quiet") {
-      flags.quiet = true;
+      flags.middleware = "none";
     } else {
       std::fprintf(stderr, "sloe-demo: unknown option %s\n", argv[i]);
       usage(stderr);
@@ -71,8 +92,18 @@ int main(int argc, char** argv) {
   sloe::EngineOptions options;
   options.threads = flags.threads;
   sloe::Engine app(options);
-  if (!flags.quiet) app.use(sloe::logger());
+  if (flags.middleware != "none") app.use(sloe::logger());
   app.use(sloe::recovery());
+  if (flags.middleware == "stack") {
+    sloe::TracingOptions tracing;  // no endpoint: every span is made and recorded, then dropped
+    tracing.service_name = "sloe-demo";
+    sloe::RateLimitOptions limit;  // per client address, in-process; high enough never to refuse
+    limit.rate = 1e9;
+    limit.burst = 1'000'000'000;
+    app.use(sloe::tracing(std::move(tracing)), sloe::metrics(), sloe::rate_limit(std::move(limit)));
+    sloe::register_engine_metrics(app);
+    app.get("/metrics", sloe::metrics_handler());
+  }
 
   app.get("/plaintext", [](sloe::Context& c) { c.string(200, "Hello, World!"); });
   // The same answer from a coroutine handler: what the coroutine machinery costs under load.
