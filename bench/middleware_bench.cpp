@@ -3,8 +3,8 @@
 // answer) with recovery alone (sloe-demo --middleware none), with sloe::logger() in front
 // (--middleware logger) and with the production stack (--middleware stack: logger, recovery,
 // tracing without an exporter, metrics and an in-process rate limit that never refuses).
-// Request ids are on, as in every mode of sloe-demo. The access log goes to /dev/null one
-// write(2) per line, as spdlog's default stdout logger writes it in bench/run. Where the HTTP
+// Request ids are on, as in every mode of sloe-demo. The access log goes to /dev/null through
+// the buffered output logger() writes stdout with (bench/run sends stdout there). Where the HTTP
 // benchmark's CPU µs/req is noisy (a shared machine), this isolates the middleware's own cost;
 // BM_PlaintextTracing, BM_PlaintextMetrics and BM_PlaintextRateLimit add one part of the stack
 // each to the bare route, to tell which part costs what.
@@ -12,8 +12,6 @@
 //   build-release/bench/middleware_bench [--benchmark_filter=...]
 
 #include <benchmark/benchmark.h>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <sloe/sloe.hpp>
 
@@ -33,21 +31,9 @@ constexpr std::string_view kRequest =
 enum Parts : unsigned { kLogger = 1, kTracing = 2, kMetrics = 4, kRateLimit = 8 };
 constexpr unsigned kStack = kLogger | kTracing | kMetrics | kRateLimit;
 
-// Once: spdlog's default logger (where sloe::logger() writes) to /dev/null, flushed per line.
-void log_to_dev_null() {
-  static const bool done = [] {
-    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>("/dev/null");
-    auto log = std::make_shared<spdlog::logger>("access", std::move(sink));
-    log->flush_on(spdlog::level::trace);
-    spdlog::set_default_logger(std::move(log));
-    return true;
-  }();
-  (void)done;
-}
-
 std::unique_ptr<sloe::Engine> make_app(unsigned parts) {
   auto app = std::make_unique<sloe::Engine>();
-  if (parts & kLogger) app->use(sloe::logger());
+  if (parts & kLogger) app->use(sloe::logger({.output = sloe::log_to_file("/dev/null")}));
   app->use(sloe::recovery());
   if (parts & kTracing) app->use(sloe::tracing(sloe::TracingOptions{}));
   if (parts & kMetrics) app->use(sloe::metrics());
@@ -62,7 +48,6 @@ std::unique_ptr<sloe::Engine> make_app(unsigned parts) {
 }
 
 void run(benchmark::State& state, unsigned parts) {
-  log_to_dev_null();
   auto app = make_app(parts);
   sloe::bench::EnginePipe pipe(*app);
   for (int i = 0; i < 100; ++i) pipe.send(kRequest);  // warm the pools, buffers and series

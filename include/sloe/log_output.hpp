@@ -18,7 +18,8 @@ namespace sloe {
 /// whole line ending in '\n'; it must not block for long, since a request waits for it.
 ///
 ///   class Collect : public sloe::LogOutput {
-///     void write(std::string_view line) override { std::lock_guard l(m); lines.emplace_back(line); }
+///     void write(std::string_view line) override { std::lock_guard l(m); lines.emplace_back(line);
+///     }
 ///     ...
 ///   };
 class LogOutput {

@@ -19,33 +19,36 @@ bool needs_log_escape(std::string_view text) noexcept {
 
 void append_log_escaped(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  out.reserve(out.size() + text.size());
-  for (char ch : text) {
-    auto byte = static_cast<unsigned char>(ch);
-    if (!escaped(byte)) {
-      out.push_back(ch);
-      continue;
-    }
+  // Runs of bytes that need nothing (nearly all of a line) are appended at once.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    if (!escaped(byte)) continue;
+    out.append(text.data() + run, i - run);
     const char sequence[] = {'\\', 'x', kHex[byte >> 4], kHex[byte & 0x0F]};
     out.append(sequence, sizeof sequence);
+    run = i + 1;
   }
+  out.append(text.data() + run, text.size() - run);
 }
 
 void append_json_log_escaped(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out.reserve(out.size() + text.size());
-  for (char ch : text) {
-    auto byte = static_cast<unsigned char>(ch);
-    if (!escaped(byte)) {
-      out.push_back(ch);
-    } else if (byte == '"' || byte == '\\') {
-      const char sequence[] = {'\\', ch};
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    if (!escaped(byte)) continue;
+    out.append(text.data() + run, i - run);
+    if (byte == '"' || byte == '\\') {
+      const char sequence[] = {'\\', text[i]};
       out.append(sequence, sizeof sequence);
     } else {
       const char sequence[] = {'\\', 'u', '0', '0', kHex[byte >> 4], kHex[byte & 0x0F]};
       out.append(sequence, sizeof sequence);
     }
+    run = i + 1;
   }
+  out.append(text.data() + run, text.size() - run);
 }
 
 std::string log_escape(std::string_view text) {

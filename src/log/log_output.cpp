@@ -84,9 +84,9 @@ struct BufferedLogOutput::State {
       bool last = stopping;
       lock.unlock();
       if (dropped != 0) {
-        writing.append(fmt::format(
-            "sloe: {} access log line{} dropped: the log output did not keep up\n", dropped,
-            dropped == 1 ? "" : "s"));
+        writing.append(
+            fmt::format("sloe: {} access log line{} dropped: the log output did not keep up\n",
+                        dropped, dropped == 1 ? "" : "s"));
       }
       write_all(fd, writing);
       writing.clear();
@@ -128,8 +128,8 @@ void BufferedLogOutput::write(std::string_view line) {
     return;
   }
   bool was_empty = s.pending.empty();
-  bool crosses_eager = s.pending.size() < kEagerWriteBytes &&
-                       s.pending.size() + line.size() >= kEagerWriteBytes;
+  bool crosses_eager =
+      s.pending.size() < kEagerWriteBytes && s.pending.size() + line.size() >= kEagerWriteBytes;
   s.pending.append(line);
   lock.unlock();
   // At most a wake-up when lines start gathering and one when a block is full: not one per line.

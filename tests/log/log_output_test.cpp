@@ -4,8 +4,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sloe/log_output.hpp>
 #include <unistd.h>
+#include <sloe/log_output.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -96,7 +96,8 @@ TEST(BufferedLogOutput, ADestinationThatStopsReadingDropsLinesInsteadOfBlocking)
   std::thread reader;
   {
     sloe::BufferedLogOutput output(
-        ends[1], true, {.flush_interval = std::chrono::milliseconds(1), .max_buffered_bytes = 64 * 1024});
+        ends[1], true,
+        {.flush_interval = std::chrono::milliseconds(1), .max_buffered_bytes = 64 * 1024});
     // The pipe holds 64 KiB, the buffer as much and the writer one block: 10 MiB cannot fit.
     for (int i = 0; i < 100 * 1024; ++i) output.write(line);
     EXPECT_GT(output.dropped_lines(), 0u);

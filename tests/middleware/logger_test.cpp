@@ -168,9 +168,9 @@ TEST(Logger, JsonLinesParseAndCarryEveryField) {
               {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}});
   std::string text = logged.lines->text();
   ASSERT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
-  EXPECT_TRUE(std::all_of(text.begin(), text.end() - 1,
-                          [](char ch) { return ch >= 0x20 && ch < 0x7F; }))
-      << text;
+  EXPECT_TRUE(std::all_of(text.begin(), text.end() - 1, [](char ch) {
+    return ch >= 0x20 && ch < 0x7F;
+  })) << text;
   nlohmann::json line = nlohmann::json::parse(text);
   EXPECT_EQ(line["status"], 200);
   EXPECT_EQ(line["method"], "GET");
