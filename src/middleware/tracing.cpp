@@ -67,6 +67,32 @@ std::string combined_trace_state(Context& c) {
   return state;
 }
 
+// The request's server span, once its answer is final (so that coroutine, deferred and
+// streamed answers are timed whole); only the record is built on the worker, the export
+// happens elsewhere.
+void record_server_span(Tracer& tracer, Context& c) {
+  SpanRecord record;
+  record.trace_id = c.trace_id();
+  record.span_id = c.span_id();
+  if (const auto* span = c.get<SpanContext>(kSpanContextKey)) {
+    record.parent_span_id = span->parent_span_id;
+    record.trace_state = span->trace_state;
+  }
+  const std::string_view route = c.full_path();
+  record.name = fmt::format("{} {}", c.method(), route.empty() ? kUnmatchedRoute : route);
+  record.kind = SpanKind::server;
+  record.start = wall_start(c);
+  record.end = std::chrono::system_clock::now();
+  const int status = c.response_status();
+  record.attributes.reserve(4);
+  record.attributes.emplace_back("http.request.method", std::string(c.method()));
+  if (!route.empty()) record.attributes.emplace_back("http.route", std::string(route));
+  record.attributes.emplace_back("url.path", std::string(c.path()));
+  record.attributes.emplace_back("http.response.status_code", std::int64_t{status});
+  record.error = status >= 500;
+  tracer.record(std::move(record));
+}
+
 }  // namespace
 
 // ---- Tracer ---------------------------------------------------------------------------------
@@ -139,7 +165,7 @@ void Span::set_error(std::string message) {
 void Span::end() {
   if (ended_) return;
   ended_ = true;
-  if (!context_.sampled || !context_.tracer) return;
+  if (!context_.sampled || !context_.tracer || !context_.tracer->records_spans()) return;
   record_.trace_id = context_.trace_id;
   record_.span_id = context_.span_id;
   record_.trace_state = context_.trace_state;
@@ -203,10 +229,9 @@ Handler tracing(std::shared_ptr<Tracer> tracer) {
   if (!tracer) throw std::invalid_argument("sloe::tracing: the tracer is null");
   return [tracer = std::move(tracer)](Context& c) {
     SpanContext span;
-    std::string parent_id;
     if (std::optional<TraceParent> parent = parse_traceparent(c.header("traceparent"))) {
       span.trace_id = std::move(parent->trace_id);
-      parent_id = std::move(parent->parent_id);
+      span.parent_span_id = std::move(parent->parent_id);
       span.sampled = parent->sampled();
       // Carried on unchanged, or not at all: a cut list would say something the caller didn't.
       std::string state = combined_trace_state(c);
@@ -218,30 +243,10 @@ Handler tracing(std::shared_ptr<Tracer> tracer) {
     span.span_id = new_span_id();
     span.tracer = tracer;
     c.set_trace(span.trace_id, span.span_id);
-    if (span.sampled) {
-      // Ends when the answer is final, so that coroutine, deferred and streamed answers are
-      // timed whole; only the record is built on the worker, the export happens elsewhere.
-      c.on_answered([tracer, parent_id = std::move(parent_id), trace_state = span.trace_state,
-                     start = wall_start(c)](Context& c) {
-        SpanRecord record;
-        record.trace_id = c.trace_id();
-        record.span_id = c.span_id();
-        record.parent_span_id = parent_id;
-        record.trace_state = trace_state;
-        const std::string_view route = c.full_path();
-        record.name = fmt::format("{} {}", c.method(), route.empty() ? kUnmatchedRoute : route);
-        record.kind = SpanKind::server;
-        record.start = start;
-        record.end = std::chrono::system_clock::now();
-        const int status = c.response_status();
-        record.attributes.reserve(4);
-        record.attributes.emplace_back("http.request.method", std::string(c.method()));
-        if (!route.empty()) record.attributes.emplace_back("http.route", std::string(route));
-        record.attributes.emplace_back("url.path", std::string(c.path()));
-        record.attributes.emplace_back("http.response.status_code", std::int64_t{status});
-        record.error = status >= 500;
-        tracer->record(std::move(record));
-      });
+    if (span.sampled && tracer->records_spans()) {
+      // The handler, and so the tracer, outlives every request of its engine; a raw pointer
+      // keeps the hook within std::function's inline storage.
+      c.on_answered([recorder = tracer.get()](Context& c) { record_server_span(*recorder, c); });
     }
     c.set(kSpanContextKey, std::move(span));
     c.next();

@@ -258,6 +258,22 @@ TEST(Tracing, SpansWithoutATraceAreNotRecorded) {
   EXPECT_EQ(sloe::traceparent(untraced), "");
 }
 
+// With nowhere for spans to go, tracing() still gives every request its ids and propagates
+// the caller's trace: logs and outgoing calls stay linked.
+TEST(Tracing, WithoutAnExporterIdsAreStillAssignedAndPropagated) {
+  auto tracer = std::make_shared<sloe::Tracer>(sloe::TracingOptions{});
+  EXPECT_FALSE(tracer->records_spans());
+  sloe::Engine app;
+  app.use(sloe::tracing(tracer));
+  app.get("/", [](Context& c) { c.string(200, "{}", sloe::traceparent(c)); });
+  Client client(app);
+  std::string outgoing = client.get("/", {{"traceparent", caller_traceparent()}}).body;
+  ASSERT_EQ(outgoing.size(), 55u) << outgoing;
+  EXPECT_EQ(outgoing.substr(3, 32), kTrace);
+  EXPECT_NE(outgoing.substr(36, 16), kCallerSpan);  // the request's own span
+  EXPECT_TRUE(sloe::is_trace_id(client.get("/").body.substr(3, 32)));
+}
+
 // ---- export ---------------------------------------------------------------------------------
 
 // An OTLP/HTTP collector on loopback: a second Engine that keeps what is POSTed to /v1/traces.

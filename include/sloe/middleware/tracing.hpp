@@ -91,7 +91,8 @@ struct TracingOptions {
 struct SpanContext {
   std::string trace_id;
   std::string span_id;
-  std::string trace_state;  ///< the caller's `tracestate`, carried unchanged
+  std::string parent_span_id;  ///< the caller's span (from `traceparent`); empty: a new trace
+  std::string trace_state;     ///< the caller's `tracestate`, carried unchanged
   bool sampled = false;
   std::shared_ptr<Tracer> tracer;  ///< where child spans go; null: they are not recorded
 };
@@ -119,6 +120,9 @@ class Tracer {
   void record(SpanRecord span);
   /// Whether a new trace (one without a parent) is recorded: TracingOptions::sample_ratio.
   bool sample_new_trace() const;
+  /// Whether finished spans go anywhere (an endpoint or on_span_end). When not, tracing()
+  /// still gives requests their ids and propagates them, but builds no span records.
+  bool records_spans() const { return exporter_ != nullptr || bool(options_.on_span_end); }
   /// Exports everything queued so far now; true once it was handed to the collector (or
   /// dropped), false when `bound` passed first.
   bool flush(std::chrono::milliseconds bound);
