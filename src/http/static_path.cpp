@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace sloe::http {
@@ -193,6 +195,33 @@ std::optional<WalkEnd> open_regular_file_beneath(int root, const std::string& re
   return end;
 }
 
+// The root directory, opened at most once a second per worker thread and root: the fast path
+// then costs openat2 and fstat, as nginx's open(path) and fstat. A root that is replaced (a
+// deploy that swaps a symlink) is seen within a second, like nginx's open_file_cache with
+// valid=1s. -1 when the root cannot be opened; the walk then finds the right answer.
+int recently_opened_root(const std::string& root) {
+  struct OpenedRoot {
+    std::string path;
+    FileDescriptor directory;
+    std::chrono::steady_clock::time_point until;
+  };
+  constexpr std::size_t kRootsKept = 8;  // static routes per engine are few
+  thread_local std::vector<OpenedRoot> roots;
+  const auto now = std::chrono::steady_clock::now();
+  auto found = std::find_if(roots.begin(), roots.end(),
+                            [&](const OpenedRoot& opened) { return opened.path == root; });
+  if (found != roots.end() && now < found->until) return found->directory.get();
+  FileDescriptor directory(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!directory) return -1;
+  if (found == roots.end()) {
+    if (roots.size() == kRootsKept) roots.erase(roots.begin());
+    found = roots.insert(roots.end(), OpenedRoot{root, {}, {}});
+  }
+  found->directory = std::move(directory);
+  found->until = now + std::chrono::seconds(1);
+  return found->directory.get();
+}
+
 StaticLookup opened(WalkEnd&& end, std::string relative_path) {
   StaticLookup result;
   result.file = std::move(end.file);
@@ -244,17 +273,17 @@ std::string clean_static_subpath(std::string_view subpath) {
 
 StaticLookup resolve_static_path(const std::string& root, std::string_view subpath) {
   if (subpath.find('\0') != std::string_view::npos) return failure(400);
-  FileDescriptor root_directory(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root_directory) return failure_from_errno(errno);
-
   std::string relative_path = clean_static_subpath(subpath);
   // A name that would be redirected, found as a file, never takes the fast path.
   if (!relative_path.empty() && !subpath.ends_with('/') && !names_index_file(subpath)) {
-    if (std::optional<WalkEnd> file =
-            open_regular_file_beneath(root_directory.get(), relative_path)) {
-      return opened(std::move(*file), std::move(relative_path));
+    if (const int cached = recently_opened_root(root); cached >= 0) {
+      if (std::optional<WalkEnd> file = open_regular_file_beneath(cached, relative_path)) {
+        return opened(std::move(*file), std::move(relative_path));
+      }
     }
   }
+  FileDescriptor root_directory(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_directory) return failure_from_errno(errno);
   BeneathRootWalk walk(std::move(root_directory));
   WalkEnd end = walk.walk(relative_path);
   switch (end.kind) {
