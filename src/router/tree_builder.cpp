@@ -217,10 +217,10 @@ void Tree::check_insert(std::string_view path) const {
         throw_conflict(full, w->full_path, "the pattern is already registered");
       }
       const std::string_view seg = w->kind == NodeKind::catch_all ? path : up_to_slash(path);
-      throw_conflict(full, route_below(w),
-                     "'" + std::string(seg) + "' conflicts with existing wildcard '" +
-                         std::string(w->path) + "' in existing prefix '" + std::string(done) +
-                         std::string(w->path) + "'");
+      std::string reason = "'";
+      reason.append(seg).append("' conflicts with existing wildcard '").append(w->path);
+      reason.append("' in existing prefix '").append(done).append(w->path).append("'");
+      throw_conflict(full, route_below(w), reason);
     }
     if (c == '*') {
       // The '/' before the catch-all already ends n, which has routes of its own.
