@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 namespace microservice {
 
@@ -126,7 +128,7 @@ inline Flags parse_flags(int argc, char** argv) {
     } else if (arg == "--rate") {
       std::string_view text = value();
       auto rate = parse_number<double>(text);
-      if (!rate || !(*rate > 0)) invalid(text, "a positive number");
+      if (!rate || !std::isfinite(*rate) || *rate <= 0) invalid(text, "a positive number");
       flags.rate = *rate;
     } else if (arg == "--burst") {
       std::string_view text = value();
