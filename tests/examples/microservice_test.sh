@@ -10,9 +10,11 @@ bin=$1
 work=$(mktemp -d)
 secret=test-secret-that-is-at-least-32-bytes-long
 pids=()
+services=()  # PID:NAME of each instance, for stop_services
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  # Braces: bash itself complains (not the wait) about a child it has already reaped.
+  for p in "${pids[@]}"; do { wait "$p" || true; } 2>/dev/null; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -45,6 +47,7 @@ start() {
   "$bin" --listen 127.0.0.1:0 --jwt-secret "$secret" "$@" >"$work/$name.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
+  services+=("$pid:$name")
   port=
   for _ in $(seq 1 200); do
     port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$name.log" |
@@ -54,6 +57,21 @@ start() {
     sleep 0.05
   done
   fail "$name did not say which port it listens on"
+}
+
+# stop_services: SIGTERM to every instance; each must shut down gracefully (status 0), which a
+# crash in any request along the way (a signal, an abort) would have prevented.
+stop_services() {
+  local entry pid name code
+  for entry in "${services[@]}"; do
+    pid=${entry%%:*}
+    name=${entry#*:}
+    kill "$pid" 2>/dev/null || fail "$name had exited before the end of the test"
+    code=0
+    wait "$pid" || code=$?
+    [[ $code == 0 ]] || fail "$name exited with status $code"
+  done
+  services=()
 }
 
 # mint SUBJECT [SECRET]: an HS256 JWT for SUBJECT, valid for an hour.
@@ -265,6 +283,7 @@ echo "microservice: --timeout answers 503"
 
 # ---- two instances sharing one bucket through Redis -----------------------------------------
 if ! command -v redis-server >/dev/null; then
+  stop_services
   echo "microservice: SKIPPED the Redis part: redis-server is not installed (scripts/setup installs it)"
   exit 0
 fi
@@ -294,3 +313,4 @@ for url in "$one" "$two"; do
   has_header shared_over '^Retry-After: [1-9]' || fail "the shared 429 has no Retry-After"
 done
 echo "microservice: two instances share one rate limit through Redis"
+stop_services
