@@ -112,8 +112,9 @@ void serve(const Flags& flags) {
   sloe::TracingOptions tracing;
   tracing.service_name = "sloe-microservice";
   tracing.endpoint = flags.otlp_endpoint;  // empty: ids in logs and copies, nothing exported
-  app.use(sloe::logger(), sloe::recovery(), sloe::tracing(std::move(tracing)), sloe::metrics(),
-          sloe::gzip());
+  // Probes and scrapes arrive every few seconds and say nothing about the service's traffic.
+  app.use(sloe::logger({.skip_paths = {"/healthz", "/metrics"}}), sloe::recovery(),
+          sloe::tracing(std::move(tracing)), sloe::metrics(), sloe::gzip());
   sloe::register_engine_metrics(app);
 
   app.get("/healthz", [](sloe::Context& c) { c.string(200, "ok"); });
