@@ -24,7 +24,7 @@ struct RequestIdOptions {
   /// Makes a new id on the worker thread (so it must be thread-safe); empty: 128 random bits
   /// as 32 hex digits. An id it returns that is not sane is replaced by a random one, since
   /// ids go into headers and log lines.
-  std::function<std::string()> generate;
+  std::function<std::string()> generate{};
 };
 
 /// Everything an Engine can be tuned with, with the defaults sloe ships.
@@ -64,12 +64,12 @@ struct EngineOptions {
 
   /// Peers whose X-Forwarded-For / X-Real-IP headers client_ip() believes (exact addresses).
   /// Empty by default: unlike Gin 1.8, sloe trusts no proxy until told to.
-  std::vector<std::string> trusted_proxies;
+  std::vector<std::string> trusted_proxies{};
 
   /// Give every request an id (Context::request_id) and echo it in X-Request-ID.
   bool request_ids = true;
   /// Where the id comes from and which header carries it.
-  RequestIdOptions request_id;
+  RequestIdOptions request_id{};
 
   /// Background task pool (Engine::spawn): threads and the most tasks waiting to run; spawn()
   /// throws sloe::TaskQueueFull beyond it.

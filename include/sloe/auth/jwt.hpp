@@ -33,19 +33,19 @@ enum class JwtAlgorithm {
 struct JwtOptions {
   JwtAlgorithm algorithm = JwtAlgorithm::hs256;
   /// HS256: the shared secret, at least 32 bytes (RFC 7518 §3.2: no shorter than the hash).
-  std::string secret;
+  std::string secret{};
   /// RS256: the RSA public key (2048 bits or more) as PEM text,
   /// "-----BEGIN PUBLIC KEY-----..." (SubjectPublicKeyInfo, what `openssl rsa -pubout` writes).
-  std::string public_key_pem;
+  std::string public_key_pem{};
   /// RS256: a file holding that PEM text, read once by the JwtVerifier's constructor; used
   /// when public_key_pem is empty.
-  std::string public_key_file;
+  std::string public_key_file{};
   /// When not empty, the token's "iss" must be exactly this.
-  std::string issuer;
+  std::string issuer{};
   /// When not empty, the token's "aud" (a string, or an array of strings) must contain it.
   /// When empty, a token that has an "aud" is refused (RFC 7519 §4.1.3: it is meant for
   /// someone who says who they are).
-  std::string audience;
+  std::string audience{};
   /// How far the server's clock may be from the issuer's: "exp" and "nbf" are checked with
   /// this much tolerance.
   std::chrono::seconds leeway{60};
@@ -54,7 +54,7 @@ struct JwtOptions {
   /// Longer tokens are refused before anything is decoded.
   std::size_t max_token_bytes = 8192;
   /// The current time; empty means std::chrono::system_clock::now (tests set a fixed clock).
-  std::function<std::chrono::system_clock::time_point()> clock;
+  std::function<std::chrono::system_clock::time_point()> clock{};
 };
 
 /// Verifies JWTs in compact serialization against one key and algorithm. Construction checks

@@ -65,7 +65,7 @@ struct TracingOptions {
   std::string service_name = "sloe";
   /// The collector's OTLP/HTTP base URL, e.g. "http://127.0.0.1:4318"; spans are POSTed to
   /// `{endpoint}/v1/traces`. Only http:// is supported (no TLS). Empty: nothing is exported.
-  std::string endpoint;
+  std::string endpoint{};
   /// The share of requests without a sampled-or-not parent whose spans are recorded (0 to 1).
   /// A request with a valid `traceparent` follows its caller's sampled flag instead.
   double sample_ratio = 1.0;
@@ -82,7 +82,7 @@ struct TracingOptions {
   std::chrono::milliseconds shutdown_timeout{3000};
   /// Called with every recorded span when it ends, on the thread that ended it (the worker for
   /// request spans), before export: for tests and in-process processing. Keep it short.
-  std::function<void(const SpanRecord&)> on_span_end;
+  std::function<void(const SpanRecord&)> on_span_end{};
 };
 
 /// The trace position a request's span gives to work it starts. tracing() stores it under
