@@ -176,6 +176,20 @@ class Reader {
     return value.get<std::int64_t>();
   }
 
+  // A time as Unix milliseconds, within what the clocks hold without overflow (nanoseconds in
+  // 64 bits reach 2262): 1970 to 2100.
+  std::int64_t unix_ms(const char* name) const {
+    constexpr std::int64_t kYear2100 = 4'102'444'800'000;
+    std::int64_t ms = integer(name);
+    if (ms < 0 || ms > kYear2100) {
+      refuse(
+          fmt::format("field \"{}\" is out of range: {} is not a Unix time in milliseconds "
+                      "between 1970 and 2100",
+                      name, ms));
+    }
+    return ms;
+  }
+
   // [[name, value], ...] into `texts` (owning) for the views of the copy.
   std::vector<std::pair<std::string, std::string>> pairs(const char* name) const {
     std::vector<std::pair<std::string, std::string>> out;
@@ -334,6 +348,9 @@ ContextCopy WireFormat::from_json(const json& wire, const Scope& parent) const {
       } catch (const json::exception& e) {
         refuse(fmt::format("the key \"{}\" does not convert to {}: {}", key.name,
                            demangled(*key.type), e.what()));
+      } catch (const WireFormatError& e) {
+        refuse(fmt::format("the key \"{}\" does not convert to {}: {}", key.name,
+                           demangled(*key.type), e.what()));
       }
       if (!keys) keys = std::make_shared<detail::KeyTable>();
       keys->emplace_back(key.name, std::move(value));
@@ -342,11 +359,11 @@ ContextCopy WireFormat::from_json(const json& wire, const Scope& parent) const {
 
   steady_clock::time_point started = steady_now;
   if (read.has("started_ms")) {
-    started = from_unix_ms(read.integer("started_ms"), steady_now, system_now);
+    started = from_unix_ms(read.unix_ms("started_ms"), steady_now, system_now);
   }
   Scope scope = parent.with_cancel();
   if (read.has("deadline_ms")) {
-    scope = parent.with_deadline(from_unix_ms(read.integer("deadline_ms"), steady_now, system_now));
+    scope = parent.with_deadline(from_unix_ms(read.unix_ms("deadline_ms"), steady_now, system_now));
   }
 
   detail::CopyFields fields{.method = method,

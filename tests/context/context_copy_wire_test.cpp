@@ -177,6 +177,40 @@ TEST(ContextCopyWire, KeyOfAnotherTypeIsRefused) {
   }
 }
 
+TEST(ContextCopyWire, IntegerKeysMustHoldAnIntegerThatFits) {
+  struct Case {
+    const char* keys;
+    const char* message;  // empty: accepted
+  };
+  const Case cases[] = {
+      {R"({"n": 7})", ""},
+      {R"({"n": -2147483648})", ""},
+      {R"({"n": 2147483648})", "out of range"},
+      {R"({"n": 18446744073709551615})", "out of range"},
+      {R"({"n": 1e30})", "not an integer"},
+      {R"({"n": 1.5})", "not an integer"},
+      {R"({"n": "7"})", "not an integer"},
+  };
+  WireFormat wire;
+  wire.key<int>("n");
+  for (const Case& tc : cases) {
+    SCOPED_TRACE(tc.keys);
+    std::string text =
+        std::string(R"({"v": 1, "method": "GET", "path": "/", "keys": )") + tc.keys + "}";
+    if (*tc.message == '\0') {
+      EXPECT_NE(wire.decode(text).get<int>("n"), nullptr);
+      continue;
+    }
+    try {
+      wire.decode(text);
+      ADD_FAILURE() << "accepted";
+    } catch (const WireFormatError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("the key \"n\" does not convert to int"));
+      EXPECT_THAT(e.what(), HasSubstr(tc.message));
+    }
+  }
+}
+
 TEST(ContextCopyWire, UnregisteredKeysAreSkippedBothWays) {
   ContextCopy original = copy_of_request();
   WireFormat only_user;
@@ -218,6 +252,11 @@ TEST(ContextCopyWire, BadInputIsRefusedWithWhatIsWrong) {
        "field \"keys\" must be an object"},
       {"deadline as text", R"({"v": 1, "method": "GET", "path": "/", "deadline_ms": "soon"})",
        "field \"deadline_ms\" must be an integer"},
+      {"deadline past the clocks",
+       R"({"v": 1, "method": "GET", "path": "/", "deadline_ms": 9223372036854775807})",
+       "field \"deadline_ms\" is out of range"},
+      {"start before 1970", R"({"v": 1, "method": "GET", "path": "/", "started_ms": -5})",
+       "field \"started_ms\" is out of range"},
   };
   WireFormat wire = full_format();
   for (const Case& tc : cases) {

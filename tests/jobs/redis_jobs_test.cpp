@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sloe/jobs/job_metrics.hpp>
 #include <sloe/jobs/local_job_queue.hpp>
 #include <sloe/jobs/redis_job_queue.hpp>
 #include <sloe/jobs/worker.hpp>
@@ -127,6 +128,15 @@ TEST(RedisJobs, EnqueuedJobIsConsumedAndAckedWithItsCompletion) {
   worker.stop();
   EXPECT_EQ(worker.stats().failed, 0u);
   EXPECT_EQ(worker.stats().retried, 0u);
+
+  sloe::MetricsRegistry registry;
+  sloe::register_job_metrics(queue, registry);
+  sloe::register_worker_metrics(worker, registry);
+  std::string text = registry.text();
+  EXPECT_THAT(text, HasSubstr("\nsloe_jobs_enqueued_total 1\n"));
+  EXPECT_THAT(text, HasSubstr("\nsloe_jobs_rejected_total 0\n"));
+  EXPECT_THAT(text, HasSubstr("\nsloe_worker_jobs_done_total 1\n"));
+  EXPECT_THAT(text, HasSubstr("\nsloe_worker_jobs_dead_lettered_total 0\n"));
 }
 
 TEST(RedisJobs, ACrashedConsumersJobIsReclaimedAndRunOnce) {

@@ -4,13 +4,16 @@
 
 #include <any>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <typeinfo>
-#include <utility>
+#include <utility>  // std::in_range
 #include <vector>
 
 #include "sloe/async/scope.hpp"
@@ -26,6 +29,22 @@ class WireFormatError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+namespace detail {
+/// `value` as T; an integer key must hold an integer that fits T (nlohmann would cast a float or a
+/// wider number silently, or with undefined behaviour).
+template <class T>
+T wire_key_value(const json& value) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (!value.is_number_integer()) throw WireFormatError("not an integer");
+    const bool fits = value.is_number_unsigned() ? value.get<std::uint64_t>() <=
+                                                       std::uint64_t(std::numeric_limits<T>::max())
+                                                 : std::in_range<T>(value.get<std::int64_t>());
+    if (!fits) throw WireFormatError("out of range");
+  }
+  return value.get<T>();
+}
+}  // namespace detail
 
 /// What of a ContextCopy travels, and how it is written: JSON with a version field
 /// (`{"v": 1, "method": ..., "path": ..., "route": ..., "params": [[k, v]...], "query": ...,
@@ -57,9 +76,10 @@ class WireFormat {
   /// another type makes encode() throw; a key not set is left out.
   template <class T>
   WireFormat& key(std::string name) {
-    keys_.push_back(Key{std::move(name), &typeid(T),
-                        [](const std::any& value) { return json(std::any_cast<const T&>(value)); },
-                        [](const json& value) { return std::any(value.get<T>()); }});
+    keys_.push_back(
+        Key{std::move(name), &typeid(T),
+            [](const std::any& value) { return json(std::any_cast<const T&>(value)); },
+            [](const json& value) { return std::any(detail::wire_key_value<T>(value)); }});
     return *this;
   }
 
