@@ -27,7 +27,7 @@ struct RedisJobOptions {
   std::chrono::milliseconds max_backoff{5'000};
   /// What of each ContextCopy travels (keys, headers, body); null: a default WireFormat, which
   /// carries the request line, params, ids, trace and deadline only.
-  std::shared_ptr<const WireFormat> wire;
+  std::shared_ptr<const WireFormat> wire{};
 };
 
 }  // namespace sloe

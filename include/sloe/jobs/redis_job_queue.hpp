@@ -13,7 +13,7 @@ namespace sloe {
 
 /// How a RedisJobQueue hands jobs over, and what it does while Redis is away.
 struct RedisJobQueueOptions {
-  RedisJobOptions redis;
+  RedisJobOptions redis{};
   /// Each stream is trimmed to about this many entries (XADD MAXLEN ~): acknowledged jobs are
   /// kept for inspection until then. Jobs still pending are trimmed too, so keep it well above
   /// what the workers may fall behind.

@@ -20,11 +20,11 @@ struct WorkerCore;
 
 /// How a Worker consumes.
 struct WorkerOptions {
-  RedisJobOptions redis;
+  RedisJobOptions redis{};
   /// The consumer group: workers in one group share the jobs, each job goes to one of them.
   std::string group = "sloe-workers";
   /// This worker's name in the group; empty: "<hostname>-<pid>". Each thread adds "-<n>".
-  std::string consumer;
+  std::string consumer{};
   /// Threads, each with its own connection, running one job at a time.
   std::size_t concurrency = 4;
   /// A job delivered but not acknowledged for this long (its worker crashed, or the job
