@@ -80,7 +80,7 @@ RedisReply RedisConnection::call(const std::vector<std::string_view>& arguments)
   return reply;
 }
 
-void RedisConnection::went_down(std::string_view reason) {
+void RedisConnection::went_down(std::string reason) {
   if (redis_) {
     redisFree(redis_);
     redis_ = nullptr;

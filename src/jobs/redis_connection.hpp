@@ -45,7 +45,8 @@ class RedisConnection {
     return call(std::vector<std::string_view>(arguments));
   }
   /// Drops the connection and starts waiting out the backoff; warns once on the way down.
-  void went_down(std::string_view reason);
+  /// `reason` is taken by value: it often comes from the connection this frees.
+  void went_down(std::string reason);
 
   bool connected() const { return redis_ != nullptr; }
   /// When ready() will try to connect again.
