@@ -78,6 +78,7 @@ ContextCopy request(std::string request_id, std::string id = "7") {
                                 {"route", "/orders/:id"},
                                 {"params", sloe::json::array({sloe::json::array({"id", id})})},
                                 {"request_id", request_id},
+                                {"trace", {{"trace_id", "4bf92f3577b34da6a3ce929d0e0e4736"}}},
                                 {"keys", {{"user_id", 42}}}}
                          .dump());
 }
@@ -187,7 +188,7 @@ TEST(RedisJobs, AJobFailingMaxAttemptsTimesIsDeadLettered) {
   for (std::size_t i = 0; i < pairs->elements; ++i) fields.emplace_back(pairs->element[i]->str);
   EXPECT_THAT(fields, ::testing::IsSupersetOf({"request_id", "r-dead", "reason",
                                                "failed 3 attempts", "attempts", "4"}));
-  EXPECT_THAT(log.text(), HasSubstr("request_id=r-dead"));
+  EXPECT_THAT(log.text(), HasSubstr("request_id=r-dead trace_id=4bf92f3577b34da6a3ce929d0e0e4736"));
   EXPECT_THAT(log.text(), HasSubstr("job receipt (attempt 3) failed: mail server down"));
 }
 
@@ -262,6 +263,30 @@ TEST(RedisJobs, RedisDownFailsFastOrFallsBackThenReconnects) {
   ASSERT_TRUE(written && written->type == REDIS_REPLY_ARRAY && written->elements == 1);
   EXPECT_EQ(queue.stats().reconnects, 1u);
   EXPECT_EQ(queue.stats().lost, 0u);
+  EXPECT_THAT(log.text(), HasSubstr("is reachable again"));
+}
+
+TEST(RedisJobs, TheWorkerReconnectsAfterRedisRestarts) {
+  sloe::test::CapturedLog log;
+  RedisServer redis;
+  Runs runs;
+  auto handlers = std::make_shared<JobHandlers>();
+  handlers->handle("receipt", [&](ContextCopy& job) { runs.add(job); });
+  Worker worker(handlers, worker_options(redis));
+  worker.start();
+  {
+    RedisJobQueue queue({.redis = redis_options(redis)});
+    queue.enqueue("receipt", request("r-before"));
+    ASSERT_TRUE(eventually([&] { return worker.stats().done == 1; }));
+  }
+  redis.stop();
+  redis.start();  // empty: the stream and its group are gone too
+  ASSERT_TRUE(eventually([&] { return worker.stats().reconnects >= 1; }));
+  RedisJobQueue queue({.redis = redis_options(redis)});
+  queue.enqueue("receipt", request("r-after"));
+  ASSERT_TRUE(eventually([&] { return worker.stats().done == 2; }));
+  EXPECT_EQ(runs.seen, (std::vector<std::string>{"r-before 7 42", "r-after 7 42"}));
+  EXPECT_THAT(log.text(), HasSubstr("sloe: worker: Redis at 127.0.0.1:"));
   EXPECT_THAT(log.text(), HasSubstr("is reachable again"));
 }
 
