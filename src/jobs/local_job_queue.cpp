@@ -11,8 +11,9 @@
 
 namespace sloe {
 
-LocalJobQueue::LocalJobQueue(TaskPool& pool, std::shared_ptr<const JobHandlers> handlers)
-    : pool_(pool), handlers_(std::move(handlers)) {
+LocalJobQueue::LocalJobQueue(TaskPool& pool, std::shared_ptr<const JobHandlers> handlers,
+                             std::shared_ptr<const WireFormat> wire)
+    : pool_(pool), handlers_(std::move(handlers)), wire_(std::move(wire)) {
   if (!handlers_) throw std::invalid_argument("sloe: LocalJobQueue needs its JobHandlers");
 }
 
@@ -22,13 +23,16 @@ void LocalJobQueue::enqueue(std::string_view job, const ContextCopy& copy, Enque
     throw std::invalid_argument(fmt::format(
         "sloe: no handler for the job \"{}\": register it with JobHandlers::handle", job));
   }
+  // The scope's deadline crosses the wire too; the parent keeps the copy's other ancestors.
+  ContextCopy job_copy = wire_ ? wire_->decode(wire_->encode(copy), copy.scope()) : copy;
+  Scope parent = job_copy.scope();  // before the task takes the copy
   TaskInfo info{std::string(copy.request_id()), std::string(copy.method()),
                 std::string(copy.path())};
   try {
     // The handlers stay alive with the task, whatever happens to the queue.
-    pool_.spawn(std::move(info), copy.scope(),
+    pool_.spawn(std::move(info), std::move(parent),
                 [handlers = handlers_, handler, name = std::string(job),
-                 job = copy](const Scope& task) mutable {
+                 job = std::move(job_copy)](const Scope& task) mutable {
                   detail::CopyAccess::rescope(job, task);  // drain() can cancel this one
                   detail::run_job(name, *handler, job, 1);
                 });

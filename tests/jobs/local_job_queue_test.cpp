@@ -65,6 +65,30 @@ TEST(LocalJobQueue, RunsTheNamedHandlerWithTheCopyOnTheEnginePool) {
   EXPECT_EQ(jobs.stats().enqueued, 1u);
 }
 
+TEST(LocalJobQueue, WithAWireFormatTheHandlerSeesWhatAWorkerWould) {
+  Calls calls;
+  auto handlers = std::make_shared<JobHandlers>();
+  handlers->handle("receipt", [&](ContextCopy& job) {
+    const int* user = job.get<int>("user_id");
+    calls.add(std::string(job.param("id")) + " user=" + (user ? std::to_string(*user) : "-") +
+              " secret=" + (job.get<std::string>("secret") ? "yes" : "no"));
+  });
+  auto wire = std::make_shared<sloe::WireFormat>();
+  wire->key<int>("user_id");
+  sloe::Engine app;
+  LocalJobQueue jobs(app.tasks(), handlers, wire);
+  app.post("/orders/:id", [&](sloe::Context& c) {
+    c.set("user_id", 42);
+    c.set("secret", std::string("stays"));
+    jobs.enqueue("receipt", c.copy());
+    c.status(202);
+  });
+  sloe::testing::Client client(app);
+  client.post("/orders/7", "{}");
+  ASSERT_TRUE(calls.wait_for(1));
+  EXPECT_EQ(calls.seen()[0], "7 user=42 secret=no");
+}
+
 TEST(LocalJobQueue, AFailingJobIsLoggedWithItsRequestAndThePoolCarriesOn) {
   sloe::test::CapturedLog log;
   Calls calls;

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "sloe/async/task_pool.hpp"
+#include "sloe/context/wire_format.hpp"
 #include "sloe/jobs/job_handlers.hpp"
 #include "sloe/jobs/job_queue.hpp"
 
@@ -25,8 +26,13 @@ namespace sloe {
 /// ```
 class LocalJobQueue final : public JobQueue {
  public:
-  /// The pool must outlive the queue.
-  LocalJobQueue(TaskPool& pool, std::shared_ptr<const JobHandlers> handlers);
+  /// The pool must outlive the queue. With `wire`, each copy goes through its wire form
+  /// (encoded, then decoded) before the handler sees it, so that the handler gets exactly what a
+  /// Worker would: a key or header it reads but the WireFormat does not carry shows up in a
+  /// test of one process rather than after the move to Redis. enqueue() then throws
+  /// WireFormatError as RedisJobQueue's does.
+  LocalJobQueue(TaskPool& pool, std::shared_ptr<const JobHandlers> handlers,
+                std::shared_ptr<const WireFormat> wire = nullptr);
 
   /// Spawns the job on the pool. Throws std::invalid_argument when no handler is registered
   /// for `job` (a programming error, not an outage), and JobQueueUnavailable when the pool is
@@ -37,6 +43,7 @@ class LocalJobQueue final : public JobQueue {
  private:
   TaskPool& pool_;
   std::shared_ptr<const JobHandlers> handlers_;
+  std::shared_ptr<const WireFormat> wire_;
   std::atomic<std::uint64_t> enqueued_{0};
   std::atomic<std::uint64_t> rejected_{0};
 };
