@@ -91,7 +91,9 @@ class Worker {
   /// Starts the consumer threads and returns. Calling it again does nothing.
   void start();
   /// start(), then waits for SIGINT or SIGTERM (sent to the process, or to this thread), then
-  /// stop(). The consumer threads block those signals, so they reach this thread.
+  /// stop(). The consumer threads (and threads they start) block those signals, so they reach
+  /// this thread; threads the program started before run() must block them too (or call run()
+  /// before starting any), else the kernel may hand a signal to one of them.
   void run();
   /// Stops reading; lets running jobs finish for up to `shutdown_grace`, then cancels their
   /// scopes and waits for them to return. A job read but not started is given back: it stays
