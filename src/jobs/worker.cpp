@@ -149,18 +149,19 @@ class Consumer {
   void run() {
     while (!core_.stopping.load()) {
       if (!ready()) continue;
-      std::optional<Entry> entry = claim();
-      if (!entry && redis_.connected()) entry = read();
-      if (!entry) continue;
-      if (core_.stopping.load()) {
-        // Read but not started: left pending, another worker claims it after the visibility
-        // timeout.
-        core_.given_back.fetch_add(1);
-        spdlog::info("sloe: worker: job {} {} of request {} given back at shutdown", entry->job,
-                     entry->id, entry->request_id);
-        break;
+      std::vector<Entry> entries = claim();
+      if (entries.empty() && redis_.connected()) entries = read();
+      for (const Entry& entry : entries) {
+        if (core_.stopping.load()) {
+          // Read but not started: left pending, another worker claims it after the visibility
+          // timeout.
+          core_.given_back.fetch_add(1);
+          spdlog::info("sloe: worker: job {} {} of request {} given back at shutdown", entry.job,
+                       entry.id, entry.request_id);
+          continue;
+        }
+        process(entry);
       }
-      process(*entry);
     }
   }
 
@@ -197,45 +198,53 @@ class Consumer {
 
   // A job left unacknowledged past the visibility timeout, by anyone (a crashed worker, a failed
   // attempt): each stream in turn, resuming its scan where the last one ended.
-  std::optional<Entry> claim() {
+  std::vector<Entry> claim() {
     for (const auto& [stream, job] : core_.streams) {
       std::string& cursor = cursors_.try_emplace(stream, "0-0").first->second;
       RedisReply reply = redis_.call(
           {"XAUTOCLAIM", stream, options_.group, name_, visibility_ms_, cursor, "COUNT", "1"});
-      if (!reply) return std::nullopt;
+      if (!reply) return {};
       if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) continue;
       cursor = reply_text(reply->element[0]);
       const redisReply* entries = reply->element[1];
       if (entries->type != REDIS_REPLY_ARRAY || entries->elements == 0) continue;
-      return parse_entry(entries->element[0], stream, job);
+      if (auto entry = parse_entry(entries->element[0], stream, job)) return {std::move(*entry)};
     }
-    return std::nullopt;
+    return {};
   }
 
-  std::optional<Entry> read() {
+  // COUNT is per stream: up to one entry of each job name, all delivered to this consumer now,
+  // so all are processed (or given back) before the next read.
+  std::vector<Entry> read() {
     std::vector<std::string_view> command{"XREADGROUP", "GROUP", options_.group, name_,    "COUNT",
                                           "1",          "BLOCK", poll_ms_,       "STREAMS"};
     for (const auto& stream : core_.streams) command.push_back(stream.first);
     for (std::size_t i = 0; i < core_.streams.size(); ++i) command.push_back(">");
     RedisReply reply = redis_.call(command);
-    if (!reply) return std::nullopt;
+    if (!reply) return {};
     if (reply->type == REDIS_REPLY_ERROR) {
       // NOGROUP: the stream was deleted under us; recreate the groups on the next round.
       redis_.went_down(fmt::format("XREADGROUP: {}", reply_text(reply.get())));
-      return std::nullopt;
+      return {};
     }
-    if (reply->type != REDIS_REPLY_ARRAY) return std::nullopt;  // nil: nothing within poll
+    std::vector<Entry> read;
+    if (reply->type != REDIS_REPLY_ARRAY) return read;  // nil: nothing within poll
     for (std::size_t s = 0; s < reply->elements; ++s) {
       const redisReply* stream = reply->element[s];
       if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2) continue;
       std::string key(reply_text(stream->element[0]));
       const redisReply* entries = stream->element[1];
-      if (entries->type != REDIS_REPLY_ARRAY || entries->elements == 0) continue;
+      if (entries->type != REDIS_REPLY_ARRAY) continue;
       for (const auto& [known, job] : core_.streams) {
-        if (known == key) return parse_entry(entries->element[0], key, job);
+        if (known != key) continue;
+        for (std::size_t e = 0; e < entries->elements; ++e) {
+          if (auto entry = parse_entry(entries->element[e], key, job)) {
+            read.push_back(std::move(*entry));
+          }
+        }
       }
     }
-    return std::nullopt;
+    return read;
   }
 
   // How many times Redis has delivered the entry, this delivery included.

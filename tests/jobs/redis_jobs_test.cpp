@@ -140,6 +140,27 @@ TEST(RedisJobs, EnqueuedJobIsConsumedAndAckedWithItsCompletion) {
   EXPECT_THAT(text, HasSubstr("\nsloe_worker_jobs_dead_lettered_total 0\n"));
 }
 
+TEST(RedisJobs, OneWorkerConsumesEveryJobNameItHandles) {
+  RedisServer redis;
+  Runs receipts;
+  Runs invoices;
+  auto handlers = std::make_shared<JobHandlers>();
+  handlers->handle("receipt", [&](ContextCopy& job) { receipts.add(job); });
+  handlers->handle("invoice", [&](ContextCopy& job) { invoices.add(job); });
+  RedisJobQueue queue({.redis = redis_options(redis)});
+  queue.enqueue("receipt", request("r-1"));
+  queue.enqueue("invoice", request("r-1"));
+  ASSERT_TRUE(eventually([&] { return queue.stats().enqueued == 2; }));
+  EXPECT_EQ(integer(redis.command({"XLEN", "sloe:jobs:invoice"})), 1);
+  Worker worker(handlers, worker_options(redis));
+  worker.start();
+  ASSERT_TRUE(eventually([&] { return worker.stats().done == 2; }));
+  EXPECT_EQ(receipts.count(), 1u);
+  EXPECT_EQ(invoices.count(), 1u) << "the idempotency key is the job name and the request id";
+  // One read may deliver a job of each name: both run at once, neither waits to be reclaimed.
+  EXPECT_EQ(worker.stats().retried, 0u);
+}
+
 TEST(RedisJobs, ACrashedConsumersJobIsReclaimedAndRunOnce) {
   RedisServer redis;
   Runs runs;
