@@ -153,11 +153,7 @@ class Consumer {
       if (entries.empty() && redis_.connected()) entries = read();
       for (const Entry& entry : entries) {
         if (core_.stopping.load()) {
-          // Read but not started: left pending, another worker claims it after the visibility
-          // timeout.
-          core_.given_back.fetch_add(1);
-          spdlog::info("sloe: worker: job {} {} of request {} given back at shutdown", entry.job,
-                       entry.id, entry.request_id);
+          give_back(entry);  // read but not started
           continue;
         }
         process(entry);
@@ -309,12 +305,24 @@ class Consumer {
         break;
       case detail::JobOutcome::cut:
         if (core_.lifetime.cancelled()) {
-          core_.given_back.fetch_add(1);
+          give_back(entry);
         } else {
           core_.failed.fetch_add(1);
         }
         break;
     }
+  }
+
+  // At shutdown: the entry stays pending, marked idle for a whole visibility timeout, so that
+  // the next XAUTOCLAIM of another worker takes it at once instead of after the timeout. JUSTID
+  // keeps the delivery count: giving a job back is not an attempt. Should Redis not answer, the
+  // entry is still pending and is claimed after the timeout.
+  void give_back(const Entry& entry) {
+    redis_.call({"XCLAIM", entry.stream, options_.group, name_, "0", entry.id, "IDLE",
+                 visibility_ms_, "JUSTID"});
+    core_.given_back.fetch_add(1);
+    spdlog::info("sloe: worker: job {} {} of request {} given back at shutdown", entry.job,
+                 entry.id, entry.request_id);
   }
 
   // 1: completion recorded now; 0: recorded before; -1: Redis did not answer.

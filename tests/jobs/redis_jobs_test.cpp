@@ -325,8 +325,11 @@ TEST(RedisJobs, StopGivesBackARunningJobThatAnotherWorkerThenRuns) {
   });
   RedisJobQueue queue({.redis = redis_options(redis)});
   queue.enqueue("receipt", request("r-back"));
+  // A visibility timeout longer than the test's bound: the second worker gets the job only
+  // because the first one gave it back, not because the timeout passed.
   {
     sloe::WorkerOptions options = worker_options(redis);
+    options.visibility_timeout = 1h;
     options.shutdown_grace = 50ms;
     Worker worker(slow, options);
     worker.start();
@@ -341,11 +344,13 @@ TEST(RedisJobs, StopGivesBackARunningJobThatAnotherWorkerThenRuns) {
   auto fast = std::make_shared<JobHandlers>();
   fast->handle("receipt", [&](ContextCopy& job) { runs.add(job); });
   sloe::WorkerOptions options = worker_options(redis);
+  options.visibility_timeout = 1h;
   options.consumer = "second";
   Worker second(fast, options);
   second.start();
   ASSERT_TRUE(eventually([&] { return second.stats().done == 1; }));
   EXPECT_EQ(runs.seen, (std::vector<std::string>{"r-back 7 42"}));
+  EXPECT_EQ(second.stats().retried, 1u) << "its second delivery: giving back is no attempt";
   EXPECT_EQ(pending(redis, "sloe:jobs:receipt"), 0);
 }
 

@@ -96,9 +96,10 @@ class Worker {
   /// before starting any), else the kernel may hand a signal to one of them.
   void run();
   /// Stops reading; lets running jobs finish for up to `shutdown_grace`, then cancels their
-  /// scopes and waits for them to return. A job read but not started is given back: it stays
-  /// pending in Redis and another worker claims it after the visibility timeout. Nothing is
-  /// lost. Safe from any thread; later calls do nothing.
+  /// scopes and waits for them to return. A job cut that way, or read but not started, is given
+  /// back: it stays pending in Redis, marked idle for a whole visibility timeout (XCLAIM IDLE,
+  /// without counting an attempt), so that another worker claims it at once. Nothing is lost.
+  /// Safe from any thread; later calls do nothing.
   void stop();
 
   /// The counters; safe from any thread.
