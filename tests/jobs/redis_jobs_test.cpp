@@ -287,6 +287,35 @@ TEST(RedisJobs, RedisDownFailsFastOrFallsBackThenReconnects) {
   EXPECT_THAT(log.text(), HasSubstr("is reachable again"));
 }
 
+// Redis stalls (CLIENT PAUSE) with a long call timeout: the writer waits on its first job, and
+// enqueue() neither waits with it nor piles jobs up past max_queued.
+TEST(RedisJobs, AStalledRedisNeverHoldsTheCaller) {
+  sloe::test::CapturedLog log;
+  RedisServer redis;
+  Runs local_runs;
+  auto handlers = std::make_shared<JobHandlers>();
+  handlers->handle("receipt", [&](ContextCopy& job) { local_runs.add(job); });
+  sloe::TaskPool pool({.threads = 1});
+  sloe::LocalJobQueue local(pool, handlers);
+  sloe::RedisJobOptions slow = redis_options(redis);
+  slow.timeout = 30s;  // the writer never gives up first
+  RedisJobQueue queue({.redis = slow, .max_queued = 1, .fallback = &local});
+  ASSERT_TRUE(queue.available());
+  ASSERT_TRUE(redis.command({"CLIENT", "PAUSE", "60000", "ALL"}));
+
+  queue.enqueue("receipt", request("r-stuck"));  // returns: the writer waits, not the caller
+  try {
+    queue.enqueue("receipt", request("r-full"));
+    FAIL() << "a second job was queued behind a stalled Redis";
+  } catch (const sloe::JobQueueUnavailable& e) {
+    EXPECT_THAT(e.what(), HasSubstr("1 jobs already wait for Redis"));
+  }
+  queue.enqueue("receipt", request("r-local"), {.when_unavailable = sloe::WhenUnavailable::local});
+  ASSERT_TRUE(eventually([&] { return local_runs.count() == 1; }));
+  EXPECT_EQ(local_runs.seen[0], "r-local 7 42");
+  redis.stop();  // the writer's call, blocked on the paused Redis, lets go at once
+}
+
 TEST(RedisJobs, TheWorkerReconnectsAfterRedisRestarts) {
   sloe::test::CapturedLog log;
   RedisServer redis;
