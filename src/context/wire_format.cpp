@@ -333,7 +333,15 @@ ContextCopy WireFormat::from_json(const json& wire, const Scope& parent) const {
   for (const auto& [key, value] : param_texts) params.push_back(Param{key, value});
   std::vector<Field> headers;
   headers.reserve(header_texts.size());
-  for (const auto& [name, value] : header_texts) headers.emplace_back(name, value);
+  // The same rule as writing: a header this format does not name stays behind, whoever wrote it.
+  for (const auto& [name, value] : header_texts) {
+    for (const std::string& wanted : headers_) {
+      if (http::iequals(name, wanted)) {
+        headers.emplace_back(name, value);
+        break;
+      }
+    }
+  }
 
   std::shared_ptr<detail::KeyTable> keys;
   if (read.has("keys")) {

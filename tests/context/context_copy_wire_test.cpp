@@ -217,11 +217,12 @@ TEST(ContextCopyWire, UnregisteredKeysAreSkippedBothWays) {
   only_user.key<int>("user_id");
   json doc = only_user.to_json(original);
   EXPECT_EQ(doc["keys"], (json{{"user_id", 42}}));
-  // A reader that knows fewer keys than the writer skips the others.
+  // A reader that knows fewer keys (or headers) than the writer skips the others.
   WireFormat reader;
   ContextCopy copy = reader.decode(full_format().encode(original));
   EXPECT_EQ(copy.get<int>("user_id"), nullptr);
   EXPECT_EQ(copy.get<Tenant>("tenant"), nullptr);
+  EXPECT_TRUE(copy.headers().empty());
 }
 
 TEST(ContextCopyWire, BadInputIsRefusedWithWhatIsWrong) {

@@ -84,6 +84,7 @@ class WireFormat {
   }
 
   /// Carries every value of the request header `name` (case-insensitive), in request order.
+  /// Reading keeps only the headers named here too.
   WireFormat& header(std::string name);
 
   /// Carries the body (when the copy has one: `c.copy(true)`) up to `max_bytes`; a longer one
