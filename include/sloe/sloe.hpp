@@ -9,6 +9,7 @@
 #include "sloe/context/handler.hpp"
 #include "sloe/context/json.hpp"
 #include "sloe/context/trace_context.hpp"
+#include "sloe/context/wire_format.hpp"
 #include "sloe/engine.hpp"
 #include "sloe/errors.hpp"
 #include "sloe/log_escape.hpp"

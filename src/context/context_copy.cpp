@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "context/context_state.hpp"
+#include "context/copy_access.hpp"
 #include "context/request_lookup.hpp"
 #include "http/request.hpp"
 #include "sloe/context/context.hpp"
@@ -145,6 +146,46 @@ ContextCopy Context::copy(bool with_body) const {
   copy.request_ = std::shared_ptr<const Request>(std::move(arena).release(), to);
   copy.keys_ = s.keys.share();
   if (s.home->lifetime) copy.scope_ = *s.home->lifetime;
+  return copy;
+}
+
+ContextCopy detail::CopyAccess::rebuild(const CopyFields& fields,
+                                        std::shared_ptr<const KeyTable> keys, Scope scope) {
+  using Request = ContextCopy::Request;
+  using Field = std::pair<std::string_view, std::string_view>;
+  const Request from{.method = fields.method,
+                     .path = fields.path,
+                     .full_path = fields.full_path,
+                     .raw_query = fields.raw_query,
+                     .client_ip = fields.client_ip,
+                     .body = fields.body,
+                     .request_id = fields.request_id,
+                     .trace_id = fields.trace_id,
+                     .span_id = fields.span_id,
+                     .params = {},
+                     .headers = {},
+                     .start_time = fields.start_time};
+  std::size_t text_bytes = 0;
+  for (const std::string_view* text : texts(from)) text_bytes += text->size();
+  for (const Param& p : fields.params) text_bytes += p.key.size() + p.value.size();
+  for (const Field& h : fields.headers) text_bytes += h.first.size() + h.second.size();
+
+  Arena arena(sizeof(Request) + fields.params.size() * sizeof(Param) +
+                  fields.headers.size() * sizeof(Field),
+              text_bytes);
+  Request* to = arena.place(from);
+  for (std::string_view* text : texts(*to)) *text = arena.keep(*text);
+  to->params = arena.table<Param>(fields.params, [&](const Param& p) {
+    return Param{arena.keep(p.key), arena.keep(p.value)};
+  });
+  to->headers = arena.table<Field>(fields.headers, [&](const Field& h) {
+    return Field{arena.keep(h.first), arena.keep(h.second)};
+  });
+
+  ContextCopy copy;
+  copy.request_ = std::shared_ptr<const Request>(std::move(arena).release(), to);
+  copy.keys_ = std::move(keys);
+  copy.scope_ = std::move(scope);
   return copy;
 }
 

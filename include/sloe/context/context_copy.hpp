@@ -28,6 +28,7 @@ namespace sloe {
 namespace detail {
 /// The request-scoped keys (`c.set()`), in the order they were first set.
 using KeyTable = std::vector<std::pair<std::string, std::any>>;
+class CopyAccess;  // src/context/copy_access.hpp: rebuilds copies (wire form, job runners)
 }  // namespace detail
 
 class ContextCopy {
@@ -125,6 +126,7 @@ class ContextCopy {
  private:
   friend class Context;
   friend class Engine;  // hands each task its own cancellable scope
+  friend class detail::CopyAccess;
 
   template <class T>
   static constexpr bool is_string_v =
