@@ -27,7 +27,8 @@ void LocalJobQueue::enqueue(std::string_view job, const ContextCopy& copy, Enque
   ContextCopy job_copy = wire_ ? wire_->decode(wire_->encode(copy), copy.scope()) : copy;
   Scope parent = job_copy.scope();  // before the task takes the copy
   TaskInfo info{std::string(copy.request_id()), std::string(copy.method()),
-                std::string(copy.path())};
+                std::string(copy.path()), std::string(copy.trace_id()),
+                std::string(copy.span_id())};
   try {
     // The handlers stay alive with the task, whatever happens to the queue.
     pool_.spawn(std::move(info), std::move(parent),
