@@ -59,6 +59,7 @@ struct BufferedLogOutput::State {
   std::condition_variable wake_writer;
   std::condition_variable written;
   std::string pending;  // lines waiting for the writer
+  std::string writing;  // the block being written; swapped with pending, so both keep capacity
   std::uint64_t dropped_unreported = 0;
   std::uint64_t dropped_total = 0;
   std::uint64_t flushes_asked = 0;
@@ -68,9 +69,6 @@ struct BufferedLogOutput::State {
 
   void run() {
     pthread_setname_np(pthread_self(), "sloe-log");
-    // Both buffers keep their capacity across swaps: logging allocates nothing once warm.
-    std::string writing;
-    writing.reserve(pending.capacity());
     std::unique_lock lock(mutex);
     while (true) {
       wake_writer.wait(lock, [&] { return stopping || !pending.empty() || flush_asked(); });
@@ -105,7 +103,9 @@ BufferedLogOutput::BufferedLogOutput(int fd, bool owns_fd, BufferedLogOptions op
   state_->fd = fd;
   state_->owns_fd = owns_fd;
   state_->options = options;
+  // Both buffers are reserved here, before any request: logging allocates nothing once warm.
   state_->pending.reserve(kEagerWriteBytes * 2);
+  state_->writing.reserve(kEagerWriteBytes * 2);
   state_->writer = std::thread([state = state_.get()] { state->run(); });
 }
 

@@ -6,9 +6,6 @@
 #include "../support/captured_log.hpp"
 
 #include <algorithm>
-#include <sstream>
-#include <string_view>
-#include <thread>
 
 namespace {
 
