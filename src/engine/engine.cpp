@@ -41,6 +41,11 @@ EngineCore::EngineCore(EngineOptions options)
         "and !#$%&'*+-.^_`|~ only)",
         options_.request_id.header));
   }
+  // spdlog's registry is a function-local static inside libspdlog: made here, before any worker
+  // or task pool thread exists, every thread reaches it through its own creation. Made first
+  // by two threads at once, ThreadSanitizer could not see the library's guard and reported a
+  // race (a background task's first log line against the "listening" line).
+  spdlog::default_logger_raw();
   rebuild_no_route_chain();
 }
 
