@@ -149,8 +149,8 @@ ContextCopy Context::copy(bool with_body) const {
   return copy;
 }
 
-ContextCopy detail::CopyAccess::rebuild(const CopyFields& fields,
-                                        std::shared_ptr<const KeyTable> keys, Scope scope) {
+ContextCopy detail::CopyAccess::rebuild(const Fields& fields, std::shared_ptr<const KeyTable> keys,
+                                        Scope scope) {
   using Request = ContextCopy::Request;
   using Field = std::pair<std::string_view, std::string_view>;
   const Request from{.method = fields.method,

@@ -374,18 +374,18 @@ ContextCopy WireFormat::from_json(const json& wire, const Scope& parent) const {
     scope = parent.with_deadline(from_unix_ms(read.unix_ms("deadline_ms"), steady_now, system_now));
   }
 
-  detail::CopyFields fields{.method = method,
-                            .path = path,
-                            .full_path = route,
-                            .raw_query = query,
-                            .client_ip = client_ip,
-                            .body = body,
-                            .request_id = request_id,
-                            .trace_id = trace_id,
-                            .span_id = span_id,
-                            .params = params,
-                            .headers = headers,
-                            .start_time = started};
+  detail::CopyAccess::Fields fields{.method = method,
+                                    .path = path,
+                                    .full_path = route,
+                                    .raw_query = query,
+                                    .client_ip = client_ip,
+                                    .body = body,
+                                    .request_id = request_id,
+                                    .trace_id = trace_id,
+                                    .span_id = span_id,
+                                    .params = params,
+                                    .headers = headers,
+                                    .start_time = started};
   return detail::CopyAccess::rebuild(fields, std::move(keys), std::move(scope));
 }
 
