@@ -8,10 +8,7 @@
 #include <vector>
 
 namespace sloe::detail {
-namespace {
 
-// Well-formed UTF-8 (Unicode table 3-7): what nlohmann's decoder accepts. Strings that fail
-// are left to nlohmann, so the replacement characters land exactly where it puts them.
 bool is_valid_utf8(std::string_view text) {
   const auto* byte = reinterpret_cast<const unsigned char*>(text.data());
   const auto* end = byte + text.size();
@@ -45,6 +42,8 @@ bool is_valid_utf8(std::string_view text) {
   }
   return true;
 }
+
+namespace {
 
 void append_escaped(std::string& out, char c) {
   switch (c) {

@@ -13,6 +13,8 @@
 #include <string>
 #include <utility>
 
+#include "context/json_writer.hpp"
+
 #include "context/copy_access.hpp"
 #include "context/request_lookup.hpp"
 
@@ -74,45 +76,10 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
-// RFC 3629 UTF-8, as nlohmann's dump() checks it: no overlong forms, no surrogates.
-bool is_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto byte = [&](std::size_t at) { return static_cast<std::uint8_t>(s[at]); };
-    std::uint8_t b = byte(i);
-    std::size_t length = 0;
-    std::uint8_t low = 0x80;
-    std::uint8_t high = 0xbf;
-    if (b < 0x80) {
-      ++i;
-      continue;
-    } else if (b >= 0xc2 && b <= 0xdf) {
-      length = 2;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      length = 3;
-      if (b == 0xe0) low = 0xa0;
-      if (b == 0xed) high = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      length = 4;
-      if (b == 0xf0) low = 0x90;
-      if (b == 0xf4) high = 0x8f;
-    } else {
-      return false;
-    }
-    if (i + length > s.size()) return false;
-    if (byte(i + 1) < low || byte(i + 1) > high) return false;
-    for (std::size_t k = 2; k < length; ++k) {
-      if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return false;
-    }
-    i += length;
-  }
-  return true;
-}
-
 // Text as a JSON string, or as {"base64": ...} when it is not UTF-8 (a decoded path may hold
 // any byte, a body may be binary): JSON strings cannot carry those.
 json text(std::string_view value) {
-  if (is_utf8(value)) return json(value);
+  if (detail::is_valid_utf8(value)) return json(value);
   return json{{"base64", base64_encode(value)}};
 }
 
